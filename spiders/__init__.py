@@ -1,0 +1,1 @@
+"""Scrapy spiders, one module per site; site knowledge lives in ``spiders.extractors``."""
