@@ -1,0 +1,397 @@
+"""Writing to the store: sources, drama resolution, authors, the batched review upsert and crawl runs.
+
+Every function here takes the caller's Session and never commits (see `engine.write_with_retry`).
+Reviews, authors and sources are written with INSERT ... ON CONFLICT (PostgreSQL and SQLite dialects), so
+two writers racing on the same key update one row instead of failing on the unique constraint.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Table, delete, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, selectinload
+
+from aggregator.items import ReviewItem
+from aggregator.store.models import Author, CrawlRun, Drama, DramaAlias, Rating, Review, Source, title_key
+
+RUN_STATUSES = ("running", "finished", "failed")
+# Keeps IN lists well under SQLite's and PostgreSQL's bound-parameter limits.
+CHUNK = 500
+
+
+@dataclass
+class UpsertCounts:
+    """What a batch upsert did: reviews inserted, changed, and seen again unchanged."""
+
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def __add__(self, other: UpsertCounts) -> UpsertCounts:
+        return UpsertCounts(self.new + other.new, self.updated + other.updated, self.unchanged + other.unchanged)
+
+
+def _chunks(values: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _per_source(keys: Iterable[tuple[int, str]]) -> Iterable[tuple[int, Sequence[str]]]:
+    """(source_id, chunk of ids) pairs covering `keys`, for ``source_id = ? AND x IN (...)`` queries."""
+    grouped: dict[int, list[str]] = {}
+    for source_id, value in keys:
+        grouped.setdefault(source_id, []).append(value)
+    for source_id, values in sorted(grouped.items()):
+        for chunk in _chunks(sorted(values)):
+            yield source_id, chunk
+
+
+def _upsert_insert(session: Session, table: Table):
+    """The dialect's INSERT that supports ``on_conflict_*``; the store targets PostgreSQL and SQLite only."""
+    dialect = session.get_bind().dialect.name
+    if dialect not in ("postgresql", "sqlite"):
+        raise NotImplementedError(f"dramascore's store supports PostgreSQL and SQLite, not {dialect}")
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
+# --- sources ---------------------------------------------------------------------------------------------
+
+
+def get_or_create_source(
+    session: Session, name: str, *, kind: str | None = None, base_url: str | None = None
+) -> Source:
+    """The source called `name`, created if new; `kind` / `base_url` fill in what it lacks."""
+    source = session.scalar(select(Source).where(Source.name == name))
+    if source is None:
+        # DO NOTHING, then read: another writer creating the same source at the same time is not an error.
+        stmt = _upsert_insert(session, Source.__table__).values(name=name, kind=kind, base_url=base_url)
+        session.execute(stmt.on_conflict_do_nothing(index_elements=["name"]))
+        source = session.scalars(select(Source).where(Source.name == name)).one()
+    if kind and not source.kind:
+        source.kind = kind
+    if base_url and not source.base_url:
+        source.base_url = base_url
+    return source
+
+
+# --- dramas ----------------------------------------------------------------------------------------------
+
+
+class DramaResolver:
+    """Finds or creates the drama of each item, caching what it has looked up for one batch.
+
+    `prefetch` loads every alias a batch can match in two queries; later lookups hit the cache. Dramas are
+    ORM objects in the session, so what one item adds (a drama, an alias, a year) the next item sees.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.by_site: dict[tuple[int, str], Drama] = {}
+        self.by_key: dict[str, dict[int, Drama]] = {}
+        self._sites_loaded: set[tuple[int, str]] = set()
+        self._keys_loaded: set[str] = set()
+
+    def prefetch(self, pairs: Iterable[tuple[Source, ReviewItem]]) -> None:
+        pairs = list(pairs)
+        sites = {(source.id, item.drama_site_id) for source, item in pairs if item.drama_site_id}
+        keys = {title_key(t) for _, item in pairs for t in (item.drama_title, item.drama_native_title) if t}
+        self._load(sites - self._sites_loaded, keys - self._keys_loaded)
+
+    def _load(self, sites: set[tuple[int, str]], keys: set[str]) -> None:
+        if not sites and not keys:
+            return
+        conditions = [
+            (DramaAlias.source_id == sid) & DramaAlias.site_id.in_(ids) for sid, ids in _per_source(sites)
+        ]
+        conditions += [DramaAlias.alias_key.in_(chunk) for chunk in _chunks(sorted(keys))]
+        drama_ids = set(self.session.scalars(select(DramaAlias.drama_id).where(or_(*conditions))))
+        for chunk in _chunks(sorted(drama_ids)):
+            query = select(Drama).where(Drama.id.in_(chunk)).options(selectinload(Drama.aliases))
+            for drama in self.session.scalars(query):
+                for alias in drama.aliases:
+                    self._index_alias(drama, alias)
+        self._sites_loaded |= sites
+        self._keys_loaded |= keys
+
+    def _index_alias(self, drama: Drama, alias: DramaAlias) -> None:
+        if alias.source_id is not None and alias.site_id is not None:
+            self.by_site[(alias.source_id, alias.site_id)] = drama
+        # Keyed by object identity: a drama created in this batch has no id until the flush.
+        self.by_key.setdefault(alias.alias_key, {})[id(drama)] = drama
+
+    def by_site_id(self, source: Source, site_id: str) -> Drama | None:
+        if (source.id, site_id) not in self._sites_loaded:
+            self._load({(source.id, site_id)}, set())
+        return self.by_site.get((source.id, site_id))
+
+    def by_title(self, title: str) -> list[Drama]:
+        key = title_key(title)
+        if key not in self._keys_loaded:
+            self._load(set(), {key})
+        return sorted(self.by_key.get(key, {}).values(), key=lambda d: (d.id is None, d.id or 0))
+
+    def resolve(self, source: Source, item: ReviewItem) -> Drama:
+        drama = self.by_site_id(source, item.drama_site_id) if item.drama_site_id else None
+        if drama is None:
+            drama = self._match_title(source, item)
+        if drama is None:
+            drama = self._create(source, item)
+        self._fill(drama, source, item)
+        return drama
+
+    def _match_title(self, source: Source, item: ReviewItem) -> Drama | None:
+        # Exact alias match only; fuzzy cross-site matching will plug in here.
+        for title in filter(None, (item.drama_title, item.drama_native_title)):
+            for drama in self.by_title(title):
+                other_year = item.drama_year and drama.year and item.drama_year != drama.year
+                # The same site giving another id means another drama that happens to share the name.
+                other_id = item.drama_site_id and any(a.source_id == source.id and a.site_id for a in drama.aliases)
+                if not (other_year or other_id):
+                    return drama
+        return None
+
+    def _create(self, source: Source, item: ReviewItem) -> Drama:
+        title = item.drama_title or item.drama_native_title
+        if not title and not item.drama_site_id:
+            raise ValueError(f"review {item.source}:{item.source_review_id} names no drama (no title, no site id)")
+        drama = Drama(title=title or _placeholder(source, item.drama_site_id))
+        self.session.add(drama)
+        return drama  # `_fill` sets the other fields
+
+    def _fill(self, drama: Drama, source: Source, item: ReviewItem) -> None:
+        """Add what the item knows and the drama does not: fields, the site id, the names as aliases."""
+        if item.drama_title and item.drama_site_id and drama.title == _placeholder(source, item.drama_site_id):
+            drama.title = item.drama_title
+        drama.native_title = drama.native_title or item.drama_native_title
+        drama.year = drama.year or item.drama_year
+        drama.episodes = drama.episodes or item.drama_episodes
+        drama.country = drama.country or item.drama_country
+        names = [n for n in (item.drama_title, item.drama_native_title) if n]
+        if item.drama_site_id and (source.id, item.drama_site_id) not in self.by_site:
+            name = names[0] if names else drama.title
+            self._add_alias(drama, name, source, item.drama_site_id)
+        for name in names:
+            if not any(a.alias_key == title_key(name) for a in drama.aliases):
+                self._add_alias(drama, name, source, None)
+
+    def _add_alias(self, drama: Drama, name: str, source: Source, site_id: str | None) -> None:
+        alias = DramaAlias(alias=name, alias_key=title_key(name), source_id=source.id, site_id=site_id)
+        drama.aliases.append(alias)
+        self._index_alias(drama, alias)
+
+
+def _placeholder(source: Source, site_id: str | None) -> str:
+    """Title of a drama known only by a site id, replaced once an item names it."""
+    return f"[{source.name} {site_id}]"
+
+
+def resolve_drama(
+    session: Session, source: Source, item: ReviewItem, *, resolver: DramaResolver | None = None
+) -> Drama:
+    """The drama `item` is about: by the site's drama id, else by exact title (+ year), else a new one.
+
+    Pass the batch's `resolver` to reuse its cache; without one, this looks the item up on its own.
+    """
+    return (resolver or DramaResolver(session)).resolve(source, item)
+
+
+# --- reviews ---------------------------------------------------------------------------------------------
+
+
+def _json_default(value: Any) -> str:
+    # Datetimes as UTC ISO text, so equal instants hash alike; anything else exotic as its str().
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC).isoformat()
+    return str(value)
+
+
+def content_hash(item: ReviewItem) -> str:
+    """SHA-256 of everything the item says (raw and normalised) except when it was fetched."""
+    data = asdict(item)
+    data.pop("crawled_at", None)
+    text = json.dumps(data, sort_keys=True, default=_json_default, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _upsert_authors(session: Session, entries: dict[tuple[int, str], ReviewItem]) -> dict[tuple[int, str], int]:
+    """Insert or refresh authors keyed by (source_id, handle); returns their ids."""
+    if not entries:
+        return {}
+    table = Author.__table__
+    stmt = _upsert_insert(session, table)
+    name = func.coalesce(stmt.excluded.display_name, table.c.display_name)
+    url = func.coalesce(stmt.excluded.profile_url, table.c.profile_url)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["source_id", "handle"],
+        set_={"display_name": name, "profile_url": url},
+        # Rewriting an identical row still costs a write (and a dead tuple on PostgreSQL).
+        where=or_(name.is_distinct_from(table.c.display_name), url.is_distinct_from(table.c.profile_url)),
+    )
+    rows = [
+        {"source_id": sid, "handle": handle, "display_name": item.author_name, "profile_url": item.author_url}
+        for (sid, handle), item in sorted(entries.items())
+    ]
+    session.execute(stmt, rows)
+    ids: dict[tuple[int, str], int] = {}
+    for sid, handles in _per_source(entries):
+        query = select(Author.id, Author.handle).where(Author.source_id == sid, Author.handle.in_(handles))
+        ids.update({(sid, handle): author_id for author_id, handle in session.execute(query)})
+    return ids
+
+
+def _existing(session: Session, keys: Iterable[tuple[int, str]]) -> dict[tuple[int, str], tuple[int, str]]:
+    """(source_id, source_review_id) -> (id, content_hash) of the reviews already stored."""
+    found: dict[tuple[int, str], tuple[int, str]] = {}
+    for sid, rids in _per_source(keys):
+        query = select(Review.id, Review.source_review_id, Review.content_hash).where(
+            Review.source_id == sid, Review.source_review_id.in_(rids)
+        )
+        found.update({(sid, rid): (review_id, digest) for review_id, rid, digest in session.execute(query)})
+    return found
+
+
+# ReviewItem fields stored as they are in same-named review columns.
+COPIED = (
+    "source_review_id", "url", "author_raw", "title", "body", "body_raw", "published_raw", "published_at",
+    "score_raw", "score", "score_scale", "spoiler", "spoiler_reason", "spoiler_flag_raw", "spoiler_marker_raw",
+    "helpful_votes", "episodes_seen", "episodes_total", "watch_status_raw", "watch_status", "language",
+)  # fmt: skip
+RATING_FIELDS = ("aspect_raw", "aspect", "episode", "score_raw", "score", "scale")
+
+
+def _rating_rows(review_id: int, item: ReviewItem) -> list[dict[str, Any]]:
+    return [
+        {"review_id": review_id, "kind": kind, **{f: getattr(r, f) for f in RATING_FIELDS}}
+        for kind, ratings in (("aspect", item.sub_scores), ("episode", item.episode_scores))
+        for r in ratings
+    ]
+
+
+def upsert_reviews(
+    session: Session, items: Sequence[ReviewItem], *, crawl_run_id: int | None = None, seen_at: datetime
+) -> UpsertCounts:
+    """Store a batch of reviews: insert new ones, rewrite changed ones, touch ``last_seen_at`` of the rest.
+
+    Items are keyed by (source, source_review_id); within a batch the last item for a key wins. A changed
+    review (different `content_hash`) gets all its fields and ratings replaced.
+    """
+    latest: dict[tuple[str, str], ReviewItem] = {}
+    for item in items:
+        latest.pop((item.source, item.source_review_id), None)  # re-insert so order follows the winner
+        latest[(item.source, item.source_review_id)] = item
+    if not latest:
+        return UpsertCounts()
+
+    sources = {name: get_or_create_source(session, name) for name in sorted({s for s, _ in latest})}
+    batch = {(sources[s].id, rid): item for (s, rid), item in latest.items()}
+    existing = _existing(session, batch)
+    counts = UpsertCounts()
+    unchanged_ids: list[int] = []
+    changed: dict[tuple[int, str], tuple[ReviewItem, str]] = {}
+    for key, item in batch.items():
+        digest = content_hash(item)
+        if key in existing and existing[key][1] == digest:
+            unchanged_ids.append(existing[key][0])
+            counts.unchanged += 1
+        else:
+            changed[key] = (item, digest)
+            if key in existing:
+                counts.updated += 1
+            else:
+                counts.new += 1
+
+    touched: dict[str, Any] = {"last_seen_at": seen_at}
+    if crawl_run_id is not None:
+        touched["crawl_run_id"] = crawl_run_id
+    for chunk in _chunks(sorted(unchanged_ids)):
+        session.execute(update(Review.__table__).where(Review.id.in_(chunk)).values(**touched))
+    if changed:
+        _write_changed(session, changed, sources, crawl_run_id, seen_at)
+    return counts
+
+
+def _write_changed(
+    session: Session, changed: dict, sources: dict[str, Source], run_id: int | None, seen_at: datetime
+) -> None:
+    """Insert-or-update new and changed reviews ((source_id, review id) -> (item, hash)); replace their ratings."""
+    resolver = DramaResolver(session)
+    resolver.prefetch((sources[item.source], item) for item, _ in changed.values())
+    dramas = {key: resolver.resolve(sources[item.source], item) for key, (item, _) in changed.items()}
+    session.flush()  # new dramas and aliases get their ids
+
+    authors = {(sid, item.author_handle): item for (sid, _), (item, _) in changed.items() if item.author_handle}
+    author_ids = _upsert_authors(session, authors)
+
+    rows = []
+    for key, (item, digest) in sorted(changed.items()):  # a fixed order keeps PostgreSQL writers deadlock-free
+        sid = key[0]
+        row = {name: getattr(item, name) for name in COPIED}
+        row.update(
+            source_id=sid,
+            drama_id=dramas[key].id,
+            author_id=author_ids.get((sid, item.author_handle)) if item.author_handle else None,
+            null_reasons=dict(item.null_reasons),
+            content_hash=digest,
+            first_seen_at=seen_at,
+            last_seen_at=seen_at,
+            crawled_at=item.crawled_at or seen_at,
+            crawl_run_id=run_id,
+        )
+        rows.append(row)
+
+    table = Review.__table__
+    stmt = _upsert_insert(session, table)
+    kept = {"id", "source_id", "source_review_id", "first_seen_at"}
+    set_ = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in kept}
+    set_["crawl_run_id"] = func.coalesce(stmt.excluded.crawl_run_id, table.c.crawl_run_id)
+    stmt = stmt.on_conflict_do_update(index_elements=["source_id", "source_review_id"], set_=set_)
+    stmt = stmt.returning(table.c.id, table.c.source_id, table.c.source_review_id)
+    ids = {(sid, rid): review_id for review_id, sid, rid in session.execute(stmt, rows)}
+
+    # New reviews have no ratings yet, but one inserted meanwhile by another writer may: clear them all.
+    for chunk in _chunks(sorted(ids.values())):
+        session.execute(delete(Rating.__table__).where(Rating.review_id.in_(chunk)))
+    rating_rows = [r for key, (item, _) in sorted(changed.items()) for r in _rating_rows(ids[key], item)]
+    if rating_rows:
+        session.execute(insert(Rating.__table__), rating_rows)
+
+
+# --- crawl runs ------------------------------------------------------------------------------------------
+
+
+def start_crawl_run(session: Session, spider: str, *, started_at: datetime) -> CrawlRun:
+    """Record a crawl as running; flushed, so its ``id`` is set."""
+    run = CrawlRun(spider=spider, started_at=started_at, status="running", drops={}, stats={})
+    session.add(run)
+    session.flush()
+    return run
+
+
+def finish_crawl_run(
+    session: Session, run_id: int, *, status: str, finished_at: datetime, pages: int, counts: UpsertCounts,
+    drops: dict[str, int], errors: int, stats: dict,
+) -> None:  # fmt: skip
+    """Record how crawl `run_id` ended."""
+    if status not in RUN_STATUSES:
+        raise ValueError(f"crawl run status must be one of {RUN_STATUSES}, not {status!r}")
+    run = session.get(CrawlRun, run_id)
+    if run is None:
+        raise LookupError(f"no crawl run {run_id}")
+    run.status = status
+    run.finished_at = finished_at
+    run.pages = pages
+    run.reviews_new = counts.new
+    run.reviews_updated = counts.updated
+    run.reviews_unchanged = counts.unchanged
+    run.drops = dict(drops)
+    run.items_dropped = sum(drops.values())
+    run.errors = errors
+    # Scrapy stats may hold datetimes or other objects: store their text rather than fail the run's record.
+    run.stats = json.loads(json.dumps(stats, default=_json_default))

@@ -1,0 +1,1 @@
+"""Tests of aggregator.store and the Alembic migrations."""
