@@ -1,0 +1,159 @@
+"""Serve the demo site on 127.0.0.1: every page rendered once at start, then answered from memory.
+
+    with DemoSite() as site:
+        site.base_url          # "http://127.0.0.1:<free port>"
+        site.hits              # Counter: route key -> requests
+
+Run it by hand with ``python -m aggregator.demo.server --port 8000``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+from aggregator.demo.mdl_pages import LISTING_PATH, document, load_content, page_key, render_site
+
+HOST = "127.0.0.1"
+NOT_FOUND = document("Page not found", '<h1 class="text-lg">404: no such page on the demo site</h1>').encode()
+
+
+def demo_drama_titles() -> list[str]:
+    """Titles of the demo dramas, in listing order."""
+    return [d["title"] for d in load_content()["dramas"]]
+
+
+def demo_review_count() -> int:
+    """Distinct reviews on the demo site (what a full crawl should store)."""
+    return sum(len(d["reviews"]) for d in load_content()["dramas"])
+
+
+def route_key(target: str) -> str:
+    """Normalise a request target to the key pages are stored (and hits counted) under.
+
+    Paginated routes keep only ``page`` (missing = 1) so ``/shows/popular`` and ``/shows/popular?page=1``
+    are one page, as they are on the real site; other routes ignore the query string.
+    """
+    parts = urlsplit(target)
+    path = parts.path or "/"
+    if path == LISTING_PATH or path.endswith("/reviews"):
+        values = parse_qs(parts.query).get("page")
+        page = values[-1] if values else "1"
+        return page_key(path, int(page)) if page.isdigit() else f"{path}?page={page}"
+    return path
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        # A crawler that hangs up mid-response is normal; anything else is a real error worth a traceback.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
+class DemoSite:
+    """The demo site on 127.0.0.1 in a daemon thread; a context manager that starts and stops it."""
+
+    def __init__(self, port: int = 0):
+        self.port = port
+        self.pages: dict[str, tuple[str, bytes]] = {
+            key: (ctype, text.encode("utf-8")) for key, (ctype, text) in render_site().items()
+        }
+        self.hits: Counter[str] = Counter()
+        self._lock = threading.Lock()
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def base_url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("DemoSite is not running: call start() or use it as a context manager")
+        return f"http://{HOST}:{self._server.server_address[1]}"
+
+    def url(self, path: str = "/") -> str:
+        return self.base_url + path
+
+    def start(self) -> DemoSite:
+        if self._server is None:
+            self._server = _Server((HOST, self.port), self._handler_class())
+            self._thread = threading.Thread(target=self._server.serve_forever, name="demo-site", daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._thread.join(timeout=5)
+            self._server = self._thread = None
+
+    def __enter__(self) -> DemoSite:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def respond(self, target: str) -> tuple[int, str, bytes]:
+        """Status, content type and body for a request target; counts the hit."""
+        key = route_key(target)
+        with self._lock:
+            self.hits[key] += 1
+        if key in self.pages:
+            ctype, body = self.pages[key]
+            return 200, ctype, body
+        return 404, "text/html; charset=utf-8", NOT_FOUND
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            server_version = "dramascore-demo/1"
+
+            def do_GET(self):
+                self._reply(send_body=True)
+
+            def do_HEAD(self):
+                self._reply(send_body=False)
+
+            def _reply(self, send_body: bool) -> None:
+                status, ctype, body = site.respond(self.path)
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if send_body:
+                    self.wfile.write(body)
+
+            def log_message(self, format, *args):
+                # Quiet: a crawl makes dozens of requests and tests read stderr.
+                pass
+
+        return Handler
+
+
+def serve_forever(port: int = 8000) -> None:
+    """Serve the demo site in the foreground until interrupted."""
+    site = DemoSite(port).start()
+    print(f"dramascore demo site on {site.base_url}/ (Ctrl-C to stop)", file=sys.stderr)
+    try:
+        site._thread.join()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        site.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m aggregator.demo.server", description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (0 = any free port)")
+    serve_forever(parser.parse_args(argv).port)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
