@@ -86,6 +86,8 @@ class ReviewItem:
     """Per-episode scores (episode guides)."""
 
     # --- spoilers ---------------------------------------------------------------------------------------
+    spoiler_flag_raw: bool | None = None
+    """The platform's own spoiler flag where it has one (Reddit's post ``spoiler``)."""
     spoiler_marker_raw: str | None = None
     """An explicit spoiler marker found on the page (``"This review may contain spoilers"``), verbatim."""
     spoiler: bool | None = None

@@ -18,16 +18,28 @@ MYDRAMALIST_MAX_LISTING_PAGES = 1
 # Review pages (/<id>-<slug>/reviews?page=N) followed per drama; 0 = no limit.
 MYDRAMALIST_MAX_REVIEW_PAGES = 0
 
+# Same order as pipelines.apply.STEPS (the spoiler stage reads the cleaned body's lead paragraph).
 ITEM_PIPELINES = {
     "pipelines.stages.RequiredFieldsPipeline": 100,
     "pipelines.stages.AuthorPipeline": 200,
-    "pipelines.stages.DatePipeline": 210,
-    "pipelines.stages.ScorePipeline": 220,
-    "pipelines.stages.SpoilerPipeline": 230,
-    "pipelines.stages.TextPipeline": 240,
+    "pipelines.stages.TextPipeline": 210,
+    "pipelines.stages.DatePipeline": 220,
+    "pipelines.stages.ScorePipeline": 230,
+    "pipelines.stages.SpoilerPipeline": 240,
     "pipelines.stages.WatchStatusPipeline": 250,
+    "pipelines.stages.CoveragePipeline": 800,
     "pipelines.store.StorePipeline": 900,
 }
+
+# Per-source normalisation knowledge (sources by configuration replace these in a later issue).
+DRAMASCORE_DEFAULT_SCALES = {"mydramalist": 10}
+DRAMASCORE_DAY_FIRST: dict[str, bool] = {}
+DRAMASCORE_DATE_LANGUAGES: dict[str, list[str]] = {}
+
+# A crawl whose output falls below these fails loudly (non-zero exit, run marked failed, reasons logged).
+DRAMASCORE_MIN_ITEMS = 1
+DRAMASCORE_MIN_COVERAGE = {"drama": 0.95, "author": 0.8, "date": 0.8, "score": 0.5, "body": 0.8}
+DRAMASCORE_MIN_COVERAGE_BY_SOURCE: dict[str, dict[str, float]] = {}
 
 EXTENSIONS = {
     "aggregator.progress.ProgressExtension": 500,
@@ -45,7 +57,11 @@ AUTOTHROTTLE_ENABLED = True
 RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
 DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
 
-REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+# Scrapy 2.19's RemoteControl runs any Python code POSTed to a localhost port (and the telnet console does
+# the like): nothing an unattended crawler should expose. Operators can re-enable either for debugging.
+REMOTE_CONTROL_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"

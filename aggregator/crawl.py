@@ -1,0 +1,99 @@
+"""Running crawls in this process and reading back what each one did."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings
+from scrapy.utils.project import get_project_settings
+
+
+@dataclass
+class CrawlResult:
+    """What one spider's crawl did, read from its stats after it closed."""
+
+    spider: str
+    status: str
+    """'finished' or 'failed' (a bad close reason or a failed coverage check)."""
+    reason: str
+    pages: int
+    reviews: int
+    new: int
+    updated: int
+    unchanged: int
+    errors: int
+    drops: dict[str, int] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)
+    run_id: int | None = None
+
+    @classmethod
+    def from_stats(cls, spider: str, stats: Mapping) -> CrawlResult:
+        reason = stats.get("finish_reason", "not started")
+        failures = list(stats.get("dramascore/monitor/failures") or [])
+        status = stats.get("dramascore/status") or "failed"
+        if reason != "finished" and not failures:
+            failures.append(f"spider closed: {reason}")
+        return cls(
+            spider=spider,
+            status=status,
+            reason=reason,
+            pages=stats.get("response_received_count", 0),
+            reviews=stats.get("item_scraped_count", 0),
+            new=stats.get("dramascore/reviews/new", 0),
+            updated=stats.get("dramascore/reviews/updated", 0),
+            unchanged=stats.get("dramascore/reviews/unchanged", 0),
+            errors=stats.get("log_count/ERROR", 0),
+            drops={
+                k.removeprefix("dramascore/dropped/"): v
+                for k, v in stats.items()
+                if k.startswith("dramascore/dropped/")
+            },
+            failures=failures,
+            run_id=stats.get("dramascore/run_id"),
+        )
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "finished"
+
+
+def project_settings(overrides: Mapping | None = None) -> Settings:
+    """The project's Scrapy settings with command-line overrides applied."""
+    settings = get_project_settings()
+    settings.setmodule("aggregator.settings", priority="project")
+    for key, value in (overrides or {}).items():
+        settings.set(key, value, priority="cmdline")
+    return settings
+
+
+def spider_names(settings: Settings | None = None) -> list[str]:
+    from scrapy.spiderloader import get_spider_loader
+
+    return sorted(get_spider_loader(settings or project_settings()).list())
+
+
+def run_crawls(
+    spiders: Sequence[str],
+    *,
+    overrides: Mapping | None = None,
+    spider_args: Mapping[str, str] | None = None,
+) -> list[CrawlResult]:
+    """Crawl the named spiders (concurrently, in this process) and return one result per spider.
+
+    Twisted's reactor cannot restart, so call this once per process.
+    """
+    settings = project_settings(overrides)
+    known = spider_names(settings)
+    unknown = [name for name in spiders if name not in known]
+    if unknown:
+        raise ValueError(f"unknown spider(s): {', '.join(unknown)}; known: {', '.join(known)}")
+    process = CrawlerProcess(settings)
+    crawlers = []
+    for name in spiders:
+        crawler = process.create_crawler(name)
+        crawlers.append(crawler)
+        process.crawl(crawler, **dict(spider_args or {}))
+    process.start()
+    return [CrawlResult.from_stats(c.spidercls.name, c.stats.get_stats()) for c in crawlers]

@@ -1,0 +1,103 @@
+"""The last stage: batches normalised reviews into the SQLAlchemy store and records the crawl run."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from scrapy import signals
+
+from aggregator.items import ReviewItem
+from aggregator.store.engine import make_engine, migrate, session_factory, write_with_retry
+from aggregator.store.reviews import UpsertCounts, finish_crawl_run, start_crawl_run, upsert_reviews
+
+logger = logging.getLogger(__name__)
+
+
+def crawl_status(stats: dict, reason: str) -> str:
+    """'finished' only for a clean close with every monitor passing; anything else is a failed run."""
+    if reason != "finished" or stats.get("dramascore/monitor/failures"):
+        return "failed"
+    return "finished"
+
+
+class StorePipeline:
+    """Writes reviews in batched upserts (one transaction per batch, retried when SQLite is locked)."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.db_url = crawler.settings.get("DRAMASCORE_DB")
+        self.batch_size = crawler.settings.getint("DRAMASCORE_STORE_BATCH", 200)
+        self.batch: list[ReviewItem] = []
+        self.counts = UpsertCounts()
+        self.engine = None
+        self.factory = None
+        self.run_id: int | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        pipe = cls(crawler)
+        # spider_closed carries the close reason and fires after every pipeline's close_spider.
+        crawler.signals.connect(pipe.spider_closed, signal=signals.spider_closed)
+        return pipe
+
+    def open_spider(self):
+        self.engine = make_engine(self.db_url)
+        migrate(self.engine)
+        self.factory = session_factory(self.engine)
+        spider = self.crawler.spider.name
+        now = datetime.now(UTC)
+        self.run_id = write_with_retry(self.factory, lambda s: start_crawl_run(s, spider, started_at=now).id)
+        self.stats.set_value("dramascore/run_id", self.run_id)
+
+    def process_item(self, item):
+        if isinstance(item, ReviewItem):
+            self.batch.append(item)
+            if len(self.batch) >= self.batch_size:
+                self.flush()
+        return item
+
+    def flush(self) -> None:
+        if not self.batch:
+            return
+        batch, self.batch = self.batch, []
+        now = datetime.now(UTC)
+        counts = write_with_retry(
+            self.factory, lambda s: upsert_reviews(s, batch, crawl_run_id=self.run_id, seen_at=now)
+        )
+        self.counts = self.counts + counts
+        self.stats.set_value("dramascore/reviews/new", self.counts.new)
+        self.stats.set_value("dramascore/reviews/updated", self.counts.updated)
+        self.stats.set_value("dramascore/reviews/unchanged", self.counts.unchanged)
+
+    def close_spider(self):
+        self.flush()
+
+    def spider_closed(self, spider, reason):
+        stats = self.stats.get_stats()
+        status = crawl_status(stats, reason)
+        drops = {
+            key.removeprefix("dramascore/dropped/"): value
+            for key, value in stats.items()
+            if key.startswith("dramascore/dropped/")
+        }
+        pages = sum(v for k, v in stats.items() if k.startswith("dramascore/pages/"))
+        errors = stats.get("log_count/ERROR", 0)
+        plain = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in stats.items()}
+        write_with_retry(
+            self.factory,
+            lambda s: finish_crawl_run(
+                s,
+                self.run_id,
+                status=status,
+                finished_at=datetime.now(UTC),
+                pages=pages,
+                counts=self.counts,
+                drops=drops,
+                errors=errors,
+                stats=plain,
+            ),
+        )
+        self.stats.set_value("dramascore/status", status)
+        self.engine.dispose()

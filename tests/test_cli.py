@@ -1,0 +1,72 @@
+"""The `dramascore` CLI: extract on saved pages, help texts, clear errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from aggregator.cli import build_parser, main
+
+GLORY_URL = "https://mydramalist.com/685237-untitled-kim-eun-sook-project"
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_extract_real_mydramalist_page_prints_normalised_reviews(capsys, realpages):
+    page = realpages / "mydramalist" / "the-glory-685237-details.html"
+    code, out, err = run(capsys, "extract", "--spider", "mydramalist", "--url", GLORY_URL, str(page))
+    assert code == 0, err
+    reviews = {r["source_review_id"]: r for r in map(json.loads, out.splitlines())}
+    assert set(reviews) == {"249745", "249715"}
+    first = reviews["249745"]
+    assert first["author_handle"] == "unterwegsimkoreanischenDE"
+    assert first["author_name"] == "unterwegsimkoreanischenD"
+    assert first["published_at"].startswith("2022-12-30")
+    assert (first["score_raw"], first["score"], first["score_scale"]) == ("10", 100.0, "10")
+    assert {s["aspect"]: s["score"] for s in first["sub_scores"]} == {
+        "story": 100.0, "acting": 100.0, "music": 90.0, "rewatch": 90.0,
+    }
+    assert first["spoiler"] is True and reviews["249715"]["spoiler"] is not True
+    assert (first["helpful_votes"], first["episodes_seen"], first["watch_status"]) == (161, 8, "completed")
+    assert first["drama_title"] == "The Glory" and first["drama_site_id"] == "685237"
+    assert "2 review(s)" in err
+
+
+def test_extract_unknown_spider_is_a_clear_error(capsys, tmp_path):
+    page = tmp_path / "p.html"
+    page.write_text("<html></html>")
+    code, _, err = run(capsys, "extract", "--spider", "nope", "--url", "http://x/", str(page))
+    assert code == 2 and "unknown spider 'nope'" in err
+
+
+def test_extract_missing_file_is_a_clear_error(capsys, tmp_path):
+    code, _, err = run(capsys, "extract", "--spider", "mydramalist", "--url", GLORY_URL, str(tmp_path / "none.html"))
+    assert code == 2 and "none.html" in err
+
+
+def test_crawl_unknown_spider_exits_2(capsys):
+    code, _, err = run(capsys, "crawl", "no_such_spider")
+    assert code == 2 and "unknown spider" in err and "mydramalist" in err
+
+
+@pytest.mark.parametrize("command", ["crawl", "extract", "dramas", "demo"])
+def test_every_command_help_has_an_example(command, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        build_parser().parse_args([command, "--help"])
+    assert exit_info.value.code == 0
+    assert "example: dramascore " + command in capsys.readouterr().out
+
+
+def test_dramas_on_an_empty_store_says_what_to_do(capsys, sqlite_url):
+    code, out, _ = run(capsys, "dramas", "--db", sqlite_url)
+    assert code == 0 and "dramascore demo" in out
+
+
+def test_bad_setting_pair_is_rejected(capsys):
+    with pytest.raises(SystemExit, match="NAME=VALUE"):
+        main(["crawl", "mydramalist", "-s", "NOEQUALS"])

@@ -1,0 +1,118 @@
+"""End to end: the real `dramascore` command crawls the demo site over HTTP on 127.0.0.1 into a fresh database."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from aggregator.demo.server import DemoSite, demo_review_count
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def dramascore(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "aggregator.cli", *args],
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+
+def crawl(site: DemoSite, db: str, tmp_path: Path, *extra: str) -> subprocess.CompletedProcess:
+    return dramascore(
+        "crawl", "mydramalist", "--db", db,
+        "-s", f"MYDRAMALIST_BASE_URL={site.base_url}",
+        "-s", "MYDRAMALIST_MAX_LISTING_PAGES=0",
+        "-s", "DOWNLOAD_DELAY=0",
+        "-s", "AUTOTHROTTLE_ENABLED=False",
+        *extra,
+        cwd=tmp_path,
+    )
+
+
+def scalar(db: str, sql: str):
+    engine = sa.create_engine(db.replace("postgresql://", "postgresql+psycopg://"))
+    try:
+        with engine.connect() as conn:
+            return conn.execute(sa.text(sql)).scalar()
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_crawl_twice_stores_each_review_once(backend, tmp_path, request):
+    db = request.getfixturevalue("sqlite_url" if backend == "sqlite" else "pg_url")
+    expected = demo_review_count()
+    with DemoSite() as site:
+        first = crawl(site, db, tmp_path)
+        assert first.returncode == 0, first.stdout + first.stderr
+        assert scalar(db, "SELECT count(*) FROM reviews") == expected
+        # Every page is fetched once per crawl: the dupefilter, not the store, keeps reviews pages single.
+        assert all(n == 1 for path, n in site.hits.items() if "/reviews" in path), site.hits
+
+        second = crawl(site, db, tmp_path)
+        assert second.returncode == 0, second.stdout + second.stderr
+    assert scalar(db, "SELECT count(*) FROM reviews") == expected
+    assert scalar(db, "SELECT count(*) FROM crawl_runs WHERE status = 'finished'") == 2
+    assert scalar(db, "SELECT sum(reviews_new) FROM crawl_runs") == expected
+    assert scalar(db, "SELECT max(reviews_unchanged) FROM crawl_runs") == expected
+    # The summary table reports what the second crawl did.
+    header, _, row = second.stdout.splitlines()[:3]
+    assert header.split()[:7] == ["spider", "status", "pages", "items", "new", "updated", "unchanged"]
+    assert row.split()[:2] == ["mydramalist", "finished"] and row.split()[4:7] == ["0", "0", str(expected)]
+
+
+def test_soundtrack_review_keeps_spoiler_flag_and_single_body(tmp_path, sqlite_url):
+    with DemoSite() as site:
+        result = crawl(site, sqlite_url, tmp_path)
+    assert result.returncode == 0, result.stderr
+    engine = sa.create_engine(sqlite_url)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                "SELECT r.spoiler, r.spoiler_reason, r.body, r.score, r.score_raw FROM reviews r "
+                "JOIN dramas d ON d.id = r.drama_id WHERE d.title = 'Soundtrack #1'"
+            )
+        ).all()
+    engine.dispose()
+    assert len(rows) >= 4
+    flagged = [r for r in rows if r.spoiler]
+    assert flagged and all("marker" in r.spoiler_reason for r in flagged)
+    for row in rows:
+        paragraphs = [p for p in row.body.split("\n\n") if len(p) > 40]
+        assert len(paragraphs) == len(set(paragraphs)), "a body captured twice was stored twice"
+    unscored = [r for r in rows if r.score_raw is None]
+    assert unscored and all(r.score is None for r in unscored), "a missing score must stay null, not 0"
+
+
+def test_crawl_that_keeps_nothing_exits_non_zero_and_records_a_failed_run(tmp_path, sqlite_url):
+    with DemoSite() as site:
+        # A drama the site does not have: only 404s, no review kept.
+        result = crawl(site, sqlite_url, tmp_path, "-a", "dramas=999999-no-such-drama")
+    assert result.returncode == 1
+    assert "FAILED mydramalist" in result.stdout and "minimum is 1" in result.stdout
+    assert scalar(sqlite_url, "SELECT status FROM crawl_runs") == "failed"
+
+
+def test_demo_command_prints_the_drama_table(tmp_path):
+    result = dramascore("demo", "--port", "0", "--db", f"sqlite:///{tmp_path / 'demo.db'}", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Soundtrack #1" in result.stdout
+    assert "mean score" in result.stdout and "mydramalist" in result.stdout
+
+
+def test_scrapy_list_works_from_the_project_root():
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "scrapy"), "list"], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert "mydramalist" in result.stdout.split()
