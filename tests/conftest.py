@@ -14,6 +14,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 REALPAGES = ROOT.parent / "shared" / "realpages"
+SEEDS = ROOT.parent / "shared" / "seeds"
 PG_ADMIN_URL = os.environ.get("DRAMASCORE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
@@ -41,6 +42,21 @@ def realpages() -> Path:
             pytest.fail(f"{REALPAGES} is absent", pytrace=False)
         pytest.skip(f"{REALPAGES} is absent: real-page tests need ../shared/realpages beside the project")
     return REALPAGES
+
+
+@pytest.fixture(scope="session")
+def seed():
+    """Reads a real review from ../shared/seeds by its prefix ("001"), in place; skips (or fails in CI) if absent."""
+
+    def read(prefix: str) -> str:
+        found = sorted(SEEDS.glob(f"{prefix}_*.txt")) if SEEDS.is_dir() else []
+        if not found:
+            if services_required():
+                pytest.fail(f"seed {prefix} missing under {SEEDS}", pytrace=False)
+            pytest.skip(f"seed {prefix} missing under {SEEDS}")
+        return found[0].read_text(encoding="utf-8")
+
+    return read
 
 
 @pytest.fixture

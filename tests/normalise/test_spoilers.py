@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -12,17 +10,7 @@ from hypothesis import strategies as st
 from pipelines.normalise.spoilers import detect_spoiler, spoiler_with_reason
 from pipelines.normalise.text import clean_body, lead_paragraph
 
-SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
 
-
-def seed(prefix: str) -> str:
-    """A real review from ../shared/seeds (read in place, never copied into the project)."""
-    found = sorted(SEEDS.glob(f"{prefix}_*.txt")) if SEEDS.is_dir() else []
-    if not found:
-        if os.environ.get("DRAMASCORE_REQUIRE_SERVICES", "") not in ("", "0", "false", "no"):
-            pytest.fail(f"seed {prefix} missing under {SEEDS}", pytrace=False)
-        pytest.skip(f"seed {prefix} missing under {SEEDS}")
-    return found[0].read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize(
@@ -110,7 +98,7 @@ def test_body_phrases_never_decide():
     assert spoiler_with_reason(body=body) == (None, "no_signal")
 
 
-def test_seed_spoiler_free_review_with_a_recap_link_at_the_end():
+def test_seed_spoiler_free_review_with_a_recap_link_at_the_end(seed):
     text = seed("000")
     title, _, rest = text.partition("\n")
     body = clean_body(rest)
@@ -120,13 +108,13 @@ def test_seed_spoiler_free_review_with_a_recap_link_at_the_end():
     assert detect_spoiler(lead=lead_paragraph(body), body=rest) is None
 
 
-def test_seed_no_spoilers_here_deep_in_the_body_does_not_decide():
+def test_seed_no_spoilers_here_deep_in_the_body_does_not_decide(seed):
     body = clean_body(seed("003"))
     assert "No spoilers here" in body
     assert spoiler_with_reason(lead=lead_paragraph(body), body=body) == (None, "no_signal")
 
 
-def test_seed_mydramalist_marker():
+def test_seed_mydramalist_marker(seed):
     text = seed("001")
     marker = text.splitlines()[0]
     assert spoiler_with_reason(marker=marker, body=text) == (True, "marker: This review may contain spoilers")

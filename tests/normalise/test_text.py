@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -12,18 +10,8 @@ from lxml import etree
 
 from pipelines.normalise.text import clean_body, clean_body_with_reason, fold_whitespace, lead_paragraph
 
-SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
 LONG = "Soundtrack #1 rounds out its story beautifully and the leads carry every scene with ease. " * 3  # > 200
 
-
-def seed(prefix: str) -> str:
-    """A real review from ../shared/seeds (read in place, never copied into the project)."""
-    found = sorted(SEEDS.glob(f"{prefix}_*.txt")) if SEEDS.is_dir() else []
-    if not found:
-        if os.environ.get("DRAMASCORE_REQUIRE_SERVICES", "") not in ("", "0", "false", "no"):
-            pytest.fail(f"seed {prefix} missing under {SEEDS}", pytrace=False)
-        pytest.skip(f"seed {prefix} missing under {SEEDS}")
-    return found[0].read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize(
@@ -93,7 +81,7 @@ def test_short_legit_repeats_are_kept(raw):
     assert clean_body(raw) == raw
 
 
-def test_seed_mydramalist_double_capture_collapses():
+def test_seed_mydramalist_double_capture_collapses(seed):
     raw = seed("001")
     body = clean_body(raw)
     for paragraph in ("Truth be told, this isn’t my go-to genre", "What I Liked", "Kyuhyun (규현)", "Final Thoughts"):
@@ -103,7 +91,7 @@ def test_seed_mydramalist_double_capture_collapses():
 
 
 @pytest.mark.parametrize("prefix", ["000", "002", "003"])
-def test_seed_single_captures_are_untouched_apart_from_whitespace(prefix):
+def test_seed_single_captures_are_untouched_apart_from_whitespace(prefix, seed):
     raw = seed(prefix)
     body = clean_body(raw)
     assert body.split() == raw.split()
