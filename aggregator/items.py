@@ -72,6 +72,8 @@ class ReviewItem:
     """The review's own publication date as written (``"Dec 30, 2022"``, ``"3 days ago"``, epoch)."""
     published_at: datetime | None = None
     """Publication time in UTC (timezone-aware); ``None`` when missing, unparseable or implausible."""
+    published_relative: bool = False
+    """``published_raw`` is relative ("3 days ago"): ``published_at`` then depends on the crawl time."""
 
     # --- scores -----------------------------------------------------------------------------------------
     score_raw: str | None = None

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from aggregator.items import Rating, ReviewItem
 from pipelines.normalise.authors import author_identity
-from pipelines.normalise.dates import parse_date_with_reason
+from pipelines.normalise.dates import is_relative_date, parse_date_with_reason
 from pipelines.normalise.scores import aspect_key, parse_score_with_reason
 from pipelines.normalise.spoilers import spoiler_with_reason
 from pipelines.normalise.status import watch_status
@@ -71,12 +71,9 @@ def normalise_date(item: ReviewItem, cfg: NormaliseConfig, count: Count = _no_co
     if item.published_raw is None:
         item.published_at = None
         return
-    item.published_at, reason = parse_date_with_reason(
-        item.published_raw,
-        crawl_time=item.crawled_at,
-        day_first=cfg.day_first.get(item.source, False),
-        languages=cfg.date_languages.get(item.source),
-    )
+    options = {"day_first": cfg.day_first.get(item.source, False), "languages": cfg.date_languages.get(item.source)}
+    item.published_at, reason = parse_date_with_reason(item.published_raw, crawl_time=item.crawled_at, **options)
+    item.published_relative = item.published_at is not None and is_relative_date(item.published_raw, **options)
     if item.published_at is None:
         _null(item, "published_at", reason, count)
 

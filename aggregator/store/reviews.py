@@ -213,9 +213,15 @@ def _json_default(value: Any) -> str:
 
 
 def content_hash(item: ReviewItem) -> str:
-    """SHA-256 of everything the item says (raw and normalised) except when it was fetched."""
+    """SHA-256 of everything the item says (raw and normalised) except when it was fetched.
+
+    A relative date ("3 days ago") resolves differently on every crawl; its raw text still counts, so a review
+    is not "updated" just because it was read a day later (the first resolution is kept).
+    """
     data = asdict(item)
     data.pop("crawled_at", None)
+    if item.published_relative:
+        data.pop("published_at", None)
     text = json.dumps(data, sort_keys=True, default=_json_default, ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()
 

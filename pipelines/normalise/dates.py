@@ -109,6 +109,21 @@ def parse_date(
     return parse_date_with_reason(raw, crawl_time=crawl_time, day_first=day_first, languages=languages)[0]
 
 
+# Two crawl times a day and an hour apart: a value that parses the same at both does not depend on when it was read.
+_PROBES = (datetime(2024, 6, 1, 12, 0, tzinfo=UTC), datetime(2024, 6, 2, 13, 0, tzinfo=UTC))
+
+
+def is_relative_date(
+    raw: str | int | float | None, *, day_first: bool = False, languages: Sequence[str] | None = None
+) -> bool:
+    """Whether the value's meaning depends on the crawl time (so re-crawls resolve it differently).
+
+    ``"3 days ago"`` -> ``True``; ``"Dec 30, 2022"`` -> ``False``; ``None`` -> ``False``
+    """
+    a, b = (parse_date(raw, crawl_time=t, day_first=day_first, languages=languages) for t in _PROBES)
+    return a != b
+
+
 def parse_date_with_reason(
     raw: str | int | float | None,
     *,

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipelines.normalise import dates
-from pipelines.normalise.dates import EARLIEST, parse_date, parse_date_with_reason
+from pipelines.normalise.dates import EARLIEST, is_relative_date, parse_date, parse_date_with_reason
 
 CRAWL = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 REASONS = {"empty", "unparseable", "future", "too_old"}
@@ -242,3 +242,22 @@ def test_never_raises_and_results_are_plausible(raw):
         assert reason is None
         assert value.tzinfo is not None and value.utcoffset() == timedelta(0)
         assert EARLIEST <= value <= CRAWL + timedelta(hours=24)
+
+
+@pytest.mark.parametrize(
+    "raw, relative",
+    [
+        ("3 days ago", True),
+        ("yesterday", True),
+        ("an hour ago", True),
+        ("Dec 30, 2022", False),
+        ("2022-03-23T08:09:55Z", False),
+        ("2022년 3월 23일", False),
+        (1648023000, False),
+        ("Dec 30, 2031", False),  # rejected as future either way: nothing to resolve
+        ("", False),
+        (None, False),
+    ],
+)
+def test_is_relative_date(raw, relative):
+    assert is_relative_date(raw) is relative

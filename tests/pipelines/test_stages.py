@@ -75,6 +75,8 @@ def test_missing_score_stays_null_without_a_reason_but_nonsense_is_null_with_one
 def test_relative_dates_resolve_against_the_crawl_time_not_the_wall_clock():
     item = apply.normalise_item(mdl_item(published_raw="3 days ago"), CFG)
     assert item.published_at.date() == datetime(2026, 10, 29).date()
+    assert item.published_relative is True
+    assert apply.normalise_item(mdl_item(), CFG).published_relative is False
 
 
 def test_future_date_is_null_with_reason_not_today():

@@ -125,6 +125,19 @@ def test_same_items_again_are_unchanged_and_only_last_seen_moves(factory):
         assert r.last_seen_at == later and r.first_seen_at == T0
 
 
+def test_a_relative_date_read_a_day_later_is_unchanged_and_keeps_its_first_resolution(factory):
+    first = item("rel", published_raw="3 days ago", published_at=T0 - timedelta(days=3), published_relative=True)
+    upsert(factory, [first])
+    later = T0 + timedelta(days=1)
+    again = item("rel", published_raw="3 days ago", published_at=later - timedelta(days=3), published_relative=True)
+    assert upsert(factory, [again], seen_at=later) == UpsertCounts(unchanged=1)
+    with factory() as s:
+        assert review(s, "rel").published_at == T0 - timedelta(days=3)
+    # An absolute date that changes is a real update.
+    moved = item("rel", published_raw="Dec 31, 2022", published_at=datetime(2022, 12, 31, tzinfo=UTC))
+    assert upsert(factory, [moved], seen_at=later) == UpsertCounts(updated=1)
+
+
 def test_a_changed_review_is_updated_and_its_ratings_replaced(factory):
     upsert(factory, [item("1"), item("2")])
     changed = item(
