@@ -11,8 +11,10 @@ from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 
-from aggregator.crawl import CrawlResult, run_crawls, spider_names
+from aggregator.crawl import CrawlResult, run_crawls
+from aggregator.sources import SourcesError, load_sources, select_sources
 
+SOURCES_HELP = "sources file (default: ./sources.toml, else the one shipped with dramascore)"
 DB_HELP = "SQLAlchemy URL of the store (default: $DRAMASCORE_DB or sqlite:///dramascore.db)"
 
 
@@ -39,7 +41,7 @@ def format_results(results: Sequence[CrawlResult]) -> str:
         )
         for r in results
     ]
-    out = _table(["spider", "status", "pages", "items", "new", "updated", "unchanged", "dropped", "errors"], rows)
+    out = _table(["source", "status", "pages", "items", "new", "updated", "unchanged", "dropped", "errors"], rows)
     for r in results:
         for failure in r.failures:
             out += f"\nFAILED {r.spider}: {failure}"
@@ -85,11 +87,23 @@ def _crawl_overrides(args) -> dict:
     return overrides
 
 
+def _sources(args, variables=None):
+    """The sources a command runs: from --sources (or ./sources.toml, or the shipped file), filtered."""
+    path = args.sources or None
+    return select_sources(load_sources(path, variables=variables), names=args.source, kinds=args.spiders)
+
+
 def cmd_crawl(args) -> int:
-    spiders = args.spiders or spider_names()
+    overrides = _crawl_overrides(args)
+    if args.sources:
+        overrides["DRAMASCORE_SOURCES"] = args.sources
     try:
-        results = run_crawls(spiders, overrides=_crawl_overrides(args), spider_args=_parse_pairs(args.arg, "-a"))
-    except ValueError as exc:
+        sources = _sources(args)
+        if not sources:
+            print("dramascore: no enabled source matches", file=sys.stderr)
+            return 2
+        results = run_crawls(sources, overrides=overrides, spider_args=_parse_pairs(args.arg, "-a"))
+    except (ValueError, SourcesError) as exc:
         print(f"dramascore: {exc}", file=sys.stderr)
         return 2
     print(format_results(results))
@@ -100,8 +114,8 @@ def cmd_extract(args) -> int:
     from aggregator.extract import extract_file
 
     try:
-        items = extract_file(args.spider, args.url, Path(args.file))
-    except (LookupError, OSError) as exc:
+        items = extract_file(args.spider, args.url, Path(args.file), source=args.source)
+    except (LookupError, OSError, SourcesError) as exc:
         print(f"dramascore: {exc}", file=sys.stderr)
         return 2
     for item in items:
@@ -141,20 +155,18 @@ def _start_demo_site(port: int):
 
 
 def cmd_demo(args) -> int:
+    from aggregator.demo.server import demo_sources
+
     site = _start_demo_site(args.port)
     try:
         print(f"demo site: {site.base_url} (MyDramaList-shaped pages written for dramascore)", file=sys.stderr)
         overrides = _crawl_overrides(args)
-        overrides.update(
-            MYDRAMALIST_BASE_URL=site.base_url,
-            MYDRAMALIST_MAX_LISTING_PAGES=0,
-            DOWNLOAD_DELAY=0,
-            AUTOTHROTTLE_ENABLED=False,
-        )
+        # Everything is local: no need to be polite to ourselves.
+        overrides.update(DOWNLOAD_DELAY=0, AUTOTHROTTLE_ENABLED=False)
         if not args.log_level:
             # The demo is read by a person: the summary tables are the report.
             overrides["LOG_LEVEL"] = "WARNING"
-        results = run_crawls(["mydramalist"], overrides=overrides)
+        results = run_crawls(demo_sources(site.base_url), overrides=overrides)
     finally:
         site.stop()
     print(format_results(results))
@@ -165,7 +177,7 @@ def cmd_demo(args) -> int:
 
 
 EXAMPLES = {
-    "crawl": "example: dramascore crawl mydramalist -a dramas=685237-untitled-kim-eun-sook-project --db sqlite:///reviews.db",
+    "crawl": "example: dramascore crawl --source mydramalist -a dramas=685237-untitled-kim-eun-sook-project --db sqlite:///reviews.db",
     "extract": "example: dramascore extract --spider mydramalist --url https://mydramalist.com/685237-the-glory page.html",
     "dramas": "example: dramascore dramas --search soundtrack",
     "demo": "example: dramascore demo --db sqlite:///demo.db",
@@ -182,7 +194,9 @@ def build_parser() -> argparse.ArgumentParser:
         )
 
     crawl = add("crawl", "Crawl review sites into the store; non-zero exit when a crawl fails or its coverage drops.")
-    crawl.add_argument("spiders", nargs="*", metavar="SPIDER", help="spiders to run (default: all)")
+    crawl.add_argument("spiders", nargs="*", metavar="SPIDER", help="only sources of these spider kinds (default: all)")
+    crawl.add_argument("--source", action="append", metavar="NAME", help="only this source (repeatable)")
+    crawl.add_argument("--sources", metavar="FILE", help=SOURCES_HELP)
     crawl.add_argument("-a", dest="arg", action="append", metavar="NAME=VALUE", help="spider argument")
     crawl.add_argument("-s", "--set", action="append", metavar="NAME=VALUE", help="Scrapy setting override")
     crawl.add_argument("--log-level", help="DEBUG, INFO, WARNING... (default: WARNING on a terminal, else INFO)")
@@ -192,6 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     extract = add("extract", "Extract and normalise the reviews of a saved page as if fetched from URL; one JSON per line.")
     extract.add_argument("--spider", required=True, help="spider whose extraction to use")
     extract.add_argument("--url", required=True, help="the URL the page was fetched from")
+    extract.add_argument("--source", help="configured source whose settings apply (default: the kind's first)")
     extract.add_argument("file", help="saved page (HTML or JSON)")
     extract.set_defaults(func=cmd_extract)
 

@@ -9,6 +9,8 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 from scrapy.utils.project import get_project_settings
 
+from aggregator.sources import SourceConfig
+
 
 @dataclass
 class CrawlResult:
@@ -75,25 +77,25 @@ def spider_names(settings: Settings | None = None) -> list[str]:
 
 
 def run_crawls(
-    spiders: Sequence[str],
+    sources: Sequence[SourceConfig],
     *,
     overrides: Mapping | None = None,
     spider_args: Mapping[str, str] | None = None,
 ) -> list[CrawlResult]:
-    """Crawl the named spiders (concurrently, in this process) and return one result per spider.
+    """Crawl each source with its spider kind (concurrently, in this process); one result per source.
 
     Twisted's reactor cannot restart, so call this once per process.
     """
     settings = project_settings(overrides)
     known = spider_names(settings)
-    unknown = [name for name in spiders if name not in known]
+    unknown = sorted({s.kind for s in sources if s.kind not in known})
     if unknown:
-        raise ValueError(f"unknown spider(s): {', '.join(unknown)}; known: {', '.join(known)}")
+        raise ValueError(f"no spider for kind(s) {', '.join(unknown)}; known: {', '.join(known)}")
     process = CrawlerProcess(settings)
     crawlers = []
-    for name in spiders:
-        crawler = process.create_crawler(name)
-        crawlers.append(crawler)
-        process.crawl(crawler, **dict(spider_args or {}))
+    for source in sources:
+        crawler = process.create_crawler(source.kind)
+        crawlers.append((source, crawler))
+        process.crawl(crawler, source=source, **dict(spider_args or {}))
     process.start()
-    return [CrawlResult.from_stats(c.spidercls.name, c.stats.get_stats()) for c in crawlers]
+    return [CrawlResult.from_stats(source.name, crawler.stats.get_stats()) for source, crawler in crawlers]

@@ -11,8 +11,8 @@ DRAMASCORE_DB = os.environ.get("DRAMASCORE_DB", "sqlite:///dramascore.db")
 # Reviews written per database transaction; one commit per item is the main write cost.
 DRAMASCORE_STORE_BATCH = 200
 
-# Site base URLs are settings so tests and the demo can point them at 127.0.0.1.
-MYDRAMALIST_BASE_URL = "https://mydramalist.com"
+# Overrides the source's base_url when set (tests and the demo point it at 127.0.0.1).
+MYDRAMALIST_BASE_URL = None
 # Listing pages (/shows/popular?page=N) followed when no drama ids are given; 0 = no limit.
 MYDRAMALIST_MAX_LISTING_PAGES = 1
 # Review pages (/<id>-<slug>/reviews?page=N) followed per drama; 0 = no limit.

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from aggregator.items import Rating, ReviewItem
+from aggregator.sources import SourceConfig
 from pipelines.normalise.authors import author_identity
 from pipelines.normalise.dates import is_relative_date, parse_date_with_reason
 from pipelines.normalise.scores import aspect_key, parse_score_with_reason
@@ -37,12 +38,18 @@ class NormaliseConfig:
     """Source -> dateparser language hints for dates the fast path does not know."""
 
     @classmethod
-    def from_settings(cls, settings) -> NormaliseConfig:
-        return cls(
-            default_scales=dict(settings.getdict("DRAMASCORE_DEFAULT_SCALES")),
-            day_first=dict(settings.getdict("DRAMASCORE_DAY_FIRST")),
-            date_languages=dict(settings.getdict("DRAMASCORE_DATE_LANGUAGES")),
-        )
+    def from_settings(cls, settings, sources: Sequence[SourceConfig] = ()) -> NormaliseConfig:
+        """Settings dicts, overridden by what each source's configuration says of itself."""
+        scales = dict(settings.getdict("DRAMASCORE_DEFAULT_SCALES"))
+        day_first = dict(settings.getdict("DRAMASCORE_DAY_FIRST"))
+        languages = dict(settings.getdict("DRAMASCORE_DATE_LANGUAGES"))
+        for source in sources:
+            if source.default_scale is not None:
+                scales[source.name] = source.default_scale
+            day_first[source.name] = source.day_first
+            if source.language:
+                languages.setdefault(source.name, [source.language.split("-")[0]])
+        return cls(default_scales=scales, day_first=day_first, date_languages=languages)
 
 
 def _null(item: ReviewItem, name: str, reason: str | None, count: Count) -> None:

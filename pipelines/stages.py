@@ -18,7 +18,15 @@ class _Stage:
     def __init__(self, crawler):
         self.crawler = crawler
         self.stats = crawler.stats
-        self.cfg = apply.NormaliseConfig.from_settings(crawler.settings)
+        self._cfg: apply.NormaliseConfig | None = None
+
+    @property
+    def cfg(self) -> apply.NormaliseConfig:
+        # Built on first use: the spider (and so its source configuration) may not exist at construction.
+        if self._cfg is None:
+            source = getattr(self.crawler.spider, "source_config", None)
+            self._cfg = apply.NormaliseConfig.from_settings(self.crawler.settings, [source] if source else [])
+        return self._cfg
 
     @classmethod
     def from_crawler(cls, crawler):

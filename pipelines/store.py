@@ -9,7 +9,13 @@ from scrapy import signals
 
 from aggregator.items import ReviewItem
 from aggregator.store.engine import make_engine, migrate, session_factory, write_with_retry
-from aggregator.store.reviews import UpsertCounts, finish_crawl_run, start_crawl_run, upsert_reviews
+from aggregator.store.reviews import (
+    UpsertCounts,
+    finish_crawl_run,
+    get_or_create_source,
+    start_crawl_run,
+    upsert_reviews,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -46,10 +52,22 @@ class StorePipeline:
         self.engine = make_engine(self.db_url)
         migrate(self.engine)
         self.factory = session_factory(self.engine)
-        spider = self.crawler.spider.name
+        spider = self.crawler.spider
+        config = getattr(spider, "source_config", None)
         now = datetime.now(UTC)
-        self.run_id = write_with_retry(self.factory, lambda s: start_crawl_run(s, spider, started_at=now).id)
+
+        def begin(session):
+            if config is not None:
+                # The sources file is the truth about a source at crawl time (kind, site, consensus weight).
+                source = get_or_create_source(session, config.name, kind=config.kind, base_url=config.base_url)
+                source.kind, source.weight = config.kind, config.weight
+                source.base_url = config.base_url or source.base_url
+            return start_crawl_run(session, spider.name, started_at=now).id
+
+        self.run_id = write_with_retry(self.factory, begin)
         self.stats.set_value("dramascore/run_id", self.run_id)
+        if config is not None:
+            self.stats.set_value("dramascore/source", config.name)
 
     def process_item(self, item):
         if isinstance(item, ReviewItem):

@@ -37,6 +37,8 @@ import scrapy
 from scrapy.http import Response
 
 from aggregator.items import ReviewItem
+from aggregator.sources import SourceConfig
+from spiders.base import SourceSpider
 from spiders.extractors.mydramalist import (
     extract_listing,
     extract_review_page_urls,
@@ -54,11 +56,11 @@ def _page_body(response: Response) -> str | bytes:
     return text if isinstance(text, str) else response.body
 
 
-class MyDramaListSpider(scrapy.Spider):
+class MyDramaListSpider(SourceSpider):
     """Crawls MyDramaList drama pages and their reviews pages."""
 
     name = "mydramalist"
-    language = "en"
+    default_language = "en"
 
     def __init__(self, dramas: str | Iterable[str] | None = None, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -74,24 +76,24 @@ class MyDramaListSpider(scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any) -> MyDramaListSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
-        settings = crawler.settings
-        spider.base_url = (settings.get("MYDRAMALIST_BASE_URL") or spider.base_url).rstrip("/")
-        spider.max_listing_pages = max(0, settings.getint("MYDRAMALIST_MAX_LISTING_PAGES", 1))
-        spider.max_review_pages = max(0, settings.getint("MYDRAMALIST_MAX_REVIEW_PAGES", 0))
-        browser = str(settings.get("MYDRAMALIST_IMPERSONATE") or "").strip()
+        if not spider.base_url:
+            spider.base_url = "https://mydramalist.com"
+        # Spider arguments win over the source file, which wins over the settings.
+        spider.dramas = spider.dramas or list(spider.option("dramas", default=[]))
+        spider.max_listing_pages = max(0, int(spider.option("listing_pages", "MYDRAMALIST_MAX_LISTING_PAGES", 1)))
+        spider.max_review_pages = max(0, int(spider.option("review_pages", "MYDRAMALIST_MAX_REVIEW_PAGES", 0)))
+        browser = str(spider.option("impersonate", "MYDRAMALIST_IMPERSONATE", "") or "").strip()
         spider.impersonate = None if browser.lower() in _OFF else browser
         return spider
 
     # --- shared with `dramascore extract` --------------------------------------------------------------
 
-    @staticmethod
-    def items_from_page(body: str | bytes, url: str, crawled_at: datetime) -> list[ReviewItem]:
+    @classmethod
+    def items_from_page(
+        cls, body: str | bytes, url: str, crawled_at: datetime, source: SourceConfig | None = None
+    ) -> list[ReviewItem]:
         """The raw reviews of one page, stamped as this spider stamps them (used by the CLI's extract too)."""
-        items = extract_reviews(body, url)
-        for item in items:
-            item.crawled_at = crawled_at
-            item.language = MyDramaListSpider.language
-        return items
+        return cls.stamp(extract_reviews(body, url), source or SourceConfig(cls.name, cls.name), crawled_at)
 
     # --- navigation -------------------------------------------------------------------------------------
 
@@ -141,7 +143,7 @@ class MyDramaListSpider(scrapy.Spider):
     def _reviews(self, response: Response) -> Iterator[ReviewItem]:
         body = _page_body(response)
         self._inc("dramascore/review_blocks", review_block_count(body, response.url))
-        yield from self.items_from_page(body, response.url, datetime.now(UTC))
+        yield from self.items_from_page(body, response.url, datetime.now(UTC), self.source_config)
 
     def _review_pages(self, response: Response) -> Iterator[scrapy.Request]:
         # Every page links its neighbours (and earlier pages); Scrapy's dupefilter fetches each once.

@@ -49,9 +49,21 @@ def test_extract_missing_file_is_a_clear_error(capsys, tmp_path):
     assert code == 2 and "none.html" in err
 
 
-def test_crawl_unknown_spider_exits_2(capsys):
+def test_crawl_unknown_spider_kind_exits_2(capsys):
     code, _, err = run(capsys, "crawl", "no_such_spider")
-    assert code == 2 and "unknown spider" in err and "mydramalist" in err
+    assert code == 2 and "unknown spider kind" in err and "mydramalist" in err
+
+
+def test_crawl_unknown_source_exits_2(capsys):
+    code, _, err = run(capsys, "crawl", "--source", "nowhere")
+    assert code == 2 and "unknown source" in err and "'nowhere'" in err
+
+
+def test_crawl_bad_sources_file_names_the_line(capsys, tmp_path):
+    bad = tmp_path / "sources.toml"
+    bad.write_text('[sources.blog]\nkind = "wordpress"\nbase_url = "https://blog.example"\nper_page = "many"\n')
+    code, _, err = run(capsys, "crawl", "--sources", str(bad))
+    assert code == 2 and f"{bad}:4:" in err and "per_page must be a whole number" in err
 
 
 @pytest.mark.parametrize("command", ["crawl", "extract", "dramas", "demo"])

@@ -28,10 +28,14 @@ def dramascore(*args: str, cwd: Path, env: dict | None = None) -> subprocess.Com
 
 
 def crawl(site: DemoSite, db: str, tmp_path: Path, *extra: str) -> subprocess.CompletedProcess:
+    # An operator's sources file naming one source, pointed at the demo site.
+    sources = tmp_path / "sources.toml"
+    sources.write_text(
+        f'[sources.mydramalist]\nkind = "mydramalist"\nbase_url = "{site.base_url}"\n'
+        'default_scale = 10\nlisting_pages = 0\n'
+    )
     return dramascore(
-        "crawl", "mydramalist", "--db", db,
-        "-s", f"MYDRAMALIST_BASE_URL={site.base_url}",
-        "-s", "MYDRAMALIST_MAX_LISTING_PAGES=0",
+        "crawl", "--sources", str(sources), "--db", db,
         "-s", "DOWNLOAD_DELAY=0",
         "-s", "AUTOTHROTTLE_ENABLED=False",
         *extra,
@@ -67,7 +71,7 @@ def test_crawl_twice_stores_each_review_once(backend, tmp_path, request):
     assert scalar(db, "SELECT max(reviews_unchanged) FROM crawl_runs") == expected
     # The summary table reports what the second crawl did.
     header, _, row = second.stdout.splitlines()[:3]
-    assert header.split()[:7] == ["spider", "status", "pages", "items", "new", "updated", "unchanged"]
+    assert header.split()[:7] == ["source", "status", "pages", "items", "new", "updated", "unchanged"]
     assert row.split()[:2] == ["mydramalist", "finished"] and row.split()[4:7] == ["0", "0", str(expected)]
 
 

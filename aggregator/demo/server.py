@@ -14,12 +14,21 @@ import sys
 import threading
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
 from urllib.parse import parse_qs, urlsplit
+
+from aggregator.sources import SourceConfig, parse_sources
 
 from aggregator.demo.mdl_pages import LISTING_PATH, document, load_content, page_key, render_site
 
 HOST = "127.0.0.1"
 NOT_FOUND = document("Page not found", '<h1 class="text-lg">404: no such page on the demo site</h1>').encode()
+
+
+def demo_sources(base_url: str) -> list[SourceConfig]:
+    """The demo's sources (aggregator/demo/sources.toml) pointed at a running demo site."""
+    text = resources.files("aggregator.demo").joinpath("sources.toml").read_text(encoding="utf-8")
+    return parse_sources(text, origin="aggregator/demo/sources.toml", variables={"demo": base_url})
 
 
 def demo_drama_titles() -> list[str]:
