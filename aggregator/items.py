@@ -40,6 +40,8 @@ class ReviewItem:
     """The review's id on its source (``"249745"``); unique per source."""
     url: str
     """Canonical URL of the review (or of the page that shows it, with a fragment)."""
+    kind: str = "review"
+    """``review`` (a review or critic post) or ``comment`` (a forum comment or blog comment about the drama)."""
 
     # --- the drama, as the source names it --------------------------------------------------------------
     drama_title: str | None = None

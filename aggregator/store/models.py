@@ -164,6 +164,8 @@ class Review(Base):
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
     source_review_id: Mapped[str]
     url: Mapped[str]
+    # 'review' or 'comment' (forum and blog comments count as opinions, weighed differently by scoring).
+    kind: Mapped[str] = mapped_column(default="review", server_default="review")
     drama_id: Mapped[int] = mapped_column(ForeignKey("dramas.id"), index=True)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("authors.id"), index=True)
     # The byline as written, kept so the author normaliser can be re-applied without re-crawling.
