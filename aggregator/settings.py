@@ -39,6 +39,11 @@ DRAMASCORE_DATE_LANGUAGES: dict[str, list[str]] = {}
 # A crawl whose output falls below these fails loudly (non-zero exit, run marked failed, reasons logged).
 DRAMASCORE_MIN_ITEMS = 1
 DRAMASCORE_MIN_COVERAGE = {"drama": 0.95, "author": 0.8, "date": 0.8, "score": 0.5, "body": 0.8}
+# Blogs often give no score and forum comments rarely do; Reddit keeps "[deleted]" authors as unknown.
+DRAMASCORE_MIN_COVERAGE_BY_KIND = {
+    "wordpress": {"score": 0.0},
+    "reddit": {"score": 0.0, "author": 0.5},
+}
 DRAMASCORE_MIN_COVERAGE_BY_SOURCE: dict[str, dict[str, float]] = {}
 
 EXTENSIONS = {

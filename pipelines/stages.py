@@ -113,6 +113,7 @@ class CoveragePipeline(_Stage):
         settings = crawler.settings
         self.min_items = settings.getint("DRAMASCORE_MIN_ITEMS")
         self.thresholds = dict(settings.getdict("DRAMASCORE_MIN_COVERAGE"))
+        self.by_kind = settings.getdict("DRAMASCORE_MIN_COVERAGE_BY_KIND")
         self.by_source = settings.getdict("DRAMASCORE_MIN_COVERAGE_BY_SOURCE")
         self.sources: set[str] = set()
 
@@ -138,6 +139,8 @@ class CoveragePipeline(_Stage):
         if not items:
             return out
         thresholds = dict(self.thresholds)
+        kind = getattr(self.crawler.spider, "name", None)
+        thresholds.update(self.by_kind.get(kind, {}))
         for source in self.sources:
             thresholds.update(self.by_source.get(source, {}))
         for name, minimum in thresholds.items():

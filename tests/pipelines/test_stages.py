@@ -147,3 +147,15 @@ def test_coverage_passes_on_good_items_and_the_run_counts_as_finished():
     assert crawler.stats.get_value("dramascore/coverage_ratio/date") == 1.0
     assert crawl_status(crawler.stats.get_stats(), "finished") == "finished"
     assert crawl_status(crawler.stats.get_stats(), "shutdown") == "failed"
+
+
+@pytest.mark.parametrize("kind, failed", [("reddit", False), ("mydramalist", True)])
+def test_score_coverage_is_judged_by_spider_kind(kind, failed):
+    crawler, stage = crawler_for(CoveragePipeline)
+    crawler.spider = type("Spider", (), {"name": kind})()
+    for n in range(5):
+        stage.process_item(apply.normalise_item(mdl_item(source_review_id=str(n), score_raw=None), CFG))
+    stage.close_spider()
+    failures = crawler.stats.get_value("dramascore/monitor/failures")
+    assert bool(failures) is failed
+    assert all("'score'" in f for f in failures)
