@@ -36,6 +36,12 @@ DRAMASCORE_DEFAULT_SCALES = {"mydramalist": 10}
 DRAMASCORE_DAY_FIRST: dict[str, bool] = {}
 DRAMASCORE_DATE_LANGUAGES: dict[str, list[str]] = {}
 
+# One drama across sites (aggregator.matching): a fuzzy title score at or above ACCEPT merges; between DOUBT
+# and ACCEPT a new drama is created and flagged for an editor. 92 gave precision 1.0 / recall 0.79 on the
+# labelled set in tests/data/title_pairs.csv (see bench/title_matching.py).
+DRAMASCORE_MATCH_ACCEPT = 92
+DRAMASCORE_MATCH_DOUBT = 80
+
 # A crawl whose output falls below these fails loudly (non-zero exit, run marked failed, reasons logged).
 DRAMASCORE_MIN_ITEMS = 1
 DRAMASCORE_MIN_COVERAGE = {"drama": 0.95, "author": 0.8, "date": 0.8, "score": 0.5, "body": 0.8}

@@ -35,6 +35,10 @@ class StorePipeline:
         self.stats = crawler.stats
         self.db_url = crawler.settings.get("DRAMASCORE_DB")
         self.batch_size = crawler.settings.getint("DRAMASCORE_STORE_BATCH", 200)
+        self.match = {
+            "accept": crawler.settings.getfloat("DRAMASCORE_MATCH_ACCEPT", 92),
+            "doubt": crawler.settings.getfloat("DRAMASCORE_MATCH_DOUBT", 80),
+        }
         self.batch: list[ReviewItem] = []
         self.counts = UpsertCounts()
         self.engine = None
@@ -82,7 +86,7 @@ class StorePipeline:
         batch, self.batch = self.batch, []
         now = datetime.now(UTC)
         counts = write_with_retry(
-            self.factory, lambda s: upsert_reviews(s, batch, crawl_run_id=self.run_id, seen_at=now)
+            self.factory, lambda s: upsert_reviews(s, batch, crawl_run_id=self.run_id, seen_at=now, match=self.match)
         )
         self.counts = self.counts + counts
         self.stats.set_value("dramascore/reviews/new", self.counts.new)

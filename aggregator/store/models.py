@@ -26,6 +26,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from aggregator import matching
+
 # Named constraints let Alembic's SQLite batch mode (which rebuilds tables) find and alter them later.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -41,8 +43,17 @@ def utcnow() -> datetime:
 
 
 def title_key(title: str) -> str:
-    """The form drama aliases are matched on (``DramaAlias.alias_key``): case-folded, whitespace collapsed."""
-    return " ".join(title.split()).casefold()
+    """The form drama aliases are matched on (``DramaAlias.alias_key``): `aggregator.matching.title_key`.
+
+    A title with nothing left to match on ("!!!") keeps its case-folded, whitespace-collapsed self, so every
+    alias has a key.
+    """
+    return matching.title_key(title) or " ".join(title.split()).casefold()
+
+
+def compact_title_key(title: str) -> str:
+    """``DramaAlias.compact_key``: `title_key` without spaces or hyphens ("Do Bong Soon" = "Dobongsoon")."""
+    return matching.compact_key(title) or "".join(title_key(title).split())
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -99,12 +110,19 @@ class Drama(Base):
     episodes: Mapped[int | None]
     country: Mapped[str | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set when the drama was created although it looked like an existing one: a person should decide.
+    needs_review: Mapped[bool] = mapped_column(default=False, server_default="0")
+    # Why it needs review ("possible duplicate of drama 12 'Soundtrack #1' (score 86, year unknown)").
+    match_note: Mapped[str | None] = mapped_column(Text)
 
     aliases: Mapped[list[DramaAlias]] = relationship(back_populates="drama")
 
 
 class DramaAlias(Base):
-    """A name of a drama, and/or a site's id for it: ``(source_id, site_id)`` maps that id to our drama."""
+    """A name of a drama, and/or a site's id for it: ``(source_id, site_id)`` maps that id to our drama.
+
+    ``source_id`` is the source that used the name (or gave the id).
+    """
 
     __tablename__ = "drama_aliases"
     __table_args__ = (UniqueConstraint("source_id", "site_id"),)
@@ -112,8 +130,9 @@ class DramaAlias(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     drama_id: Mapped[int] = mapped_column(ForeignKey("dramas.id"), index=True)
     alias: Mapped[str]
-    # Case-folded, whitespace-collapsed alias computed in Python: SQLite's lower() only folds ASCII.
+    # Normalised alias (`title_key`), computed in Python: SQLite's lower() only folds ASCII.
     alias_key: Mapped[str] = mapped_column(index=True)
+    compact_key: Mapped[str] = mapped_column(index=True)
     source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id"))
     site_id: Mapped[str | None]
 
@@ -218,4 +237,3 @@ class Rating(Base):
     scale: Mapped[str | None]
 
     review: Mapped[Review] = relationship(back_populates="ratings")
-

@@ -1,4 +1,5 @@
-"""Read-side queries for the CLI and (later) the API: per-drama summary, counts, recent crawl runs."""
+"""Read-side queries for the CLI and (later) the API: per-drama summary, counts, recent crawl runs, and the
+dramas flagged for review."""
 
 from __future__ import annotations
 
@@ -85,4 +86,10 @@ def review_count(session: Session) -> int:
 def crawl_runs(session: Session, limit: int = 20) -> list[CrawlRun]:
     """The latest crawl runs, newest first."""
     query = select(CrawlRun).order_by(CrawlRun.started_at.desc(), CrawlRun.id.desc()).limit(limit)
+    return list(session.scalars(query))
+
+
+def dramas_needing_review(session: Session) -> list[Drama]:
+    """Dramas created although they looked like an existing one (``match_note`` says which), oldest first."""
+    query = select(Drama).where(Drama.needs_review.is_(True)).order_by(Drama.created_at, Drama.id)
     return list(session.scalars(query))

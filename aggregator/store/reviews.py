@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Table, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from aggregator.items import ReviewItem
-from aggregator.store.models import Author, CrawlRun, Drama, DramaAlias, Rating, Review, Source, title_key
+
+# Drama resolution lives in `aggregator.store.dramas`; `resolve_drama` is re-exported for existing callers.
+from aggregator.store.dramas import DramaResolver, resolve_drama  # noqa: F401
+from aggregator.store.models import Author, CrawlRun, Rating, Review, Source
 
 RUN_STATUSES = ("running", "finished", "failed")
 # Keeps IN lists well under SQLite's and PostgreSQL's bound-parameter limits.
@@ -79,127 +82,6 @@ def get_or_create_source(
     if base_url and not source.base_url:
         source.base_url = base_url
     return source
-
-
-# --- dramas ----------------------------------------------------------------------------------------------
-
-
-class DramaResolver:
-    """Finds or creates the drama of each item, caching what it has looked up for one batch.
-
-    `prefetch` loads every alias a batch can match in two queries; later lookups hit the cache. Dramas are
-    ORM objects in the session, so what one item adds (a drama, an alias, a year) the next item sees.
-    """
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self.by_site: dict[tuple[int, str], Drama] = {}
-        self.by_key: dict[str, dict[int, Drama]] = {}
-        self._sites_loaded: set[tuple[int, str]] = set()
-        self._keys_loaded: set[str] = set()
-
-    def prefetch(self, pairs: Iterable[tuple[Source, ReviewItem]]) -> None:
-        pairs = list(pairs)
-        sites = {(source.id, item.drama_site_id) for source, item in pairs if item.drama_site_id}
-        keys = {title_key(t) for _, item in pairs for t in (item.drama_title, item.drama_native_title) if t}
-        self._load(sites - self._sites_loaded, keys - self._keys_loaded)
-
-    def _load(self, sites: set[tuple[int, str]], keys: set[str]) -> None:
-        if not sites and not keys:
-            return
-        conditions = [
-            (DramaAlias.source_id == sid) & DramaAlias.site_id.in_(ids) for sid, ids in _per_source(sites)
-        ]
-        conditions += [DramaAlias.alias_key.in_(chunk) for chunk in _chunks(sorted(keys))]
-        drama_ids = set(self.session.scalars(select(DramaAlias.drama_id).where(or_(*conditions))))
-        for chunk in _chunks(sorted(drama_ids)):
-            query = select(Drama).where(Drama.id.in_(chunk)).options(selectinload(Drama.aliases))
-            for drama in self.session.scalars(query):
-                for alias in drama.aliases:
-                    self._index_alias(drama, alias)
-        self._sites_loaded |= sites
-        self._keys_loaded |= keys
-
-    def _index_alias(self, drama: Drama, alias: DramaAlias) -> None:
-        if alias.source_id is not None and alias.site_id is not None:
-            self.by_site[(alias.source_id, alias.site_id)] = drama
-        # Keyed by object identity: a drama created in this batch has no id until the flush.
-        self.by_key.setdefault(alias.alias_key, {})[id(drama)] = drama
-
-    def by_site_id(self, source: Source, site_id: str) -> Drama | None:
-        if (source.id, site_id) not in self._sites_loaded:
-            self._load({(source.id, site_id)}, set())
-        return self.by_site.get((source.id, site_id))
-
-    def by_title(self, title: str) -> list[Drama]:
-        key = title_key(title)
-        if key not in self._keys_loaded:
-            self._load(set(), {key})
-        return sorted(self.by_key.get(key, {}).values(), key=lambda d: (d.id is None, d.id or 0))
-
-    def resolve(self, source: Source, item: ReviewItem) -> Drama:
-        drama = self.by_site_id(source, item.drama_site_id) if item.drama_site_id else None
-        if drama is None:
-            drama = self._match_title(source, item)
-        if drama is None:
-            drama = self._create(source, item)
-        self._fill(drama, source, item)
-        return drama
-
-    def _match_title(self, source: Source, item: ReviewItem) -> Drama | None:
-        # Exact alias match only; fuzzy cross-site matching will plug in here.
-        for title in filter(None, (item.drama_title, item.drama_native_title)):
-            for drama in self.by_title(title):
-                other_year = item.drama_year and drama.year and item.drama_year != drama.year
-                # The same site giving another id means another drama that happens to share the name.
-                other_id = item.drama_site_id and any(a.source_id == source.id and a.site_id for a in drama.aliases)
-                if not (other_year or other_id):
-                    return drama
-        return None
-
-    def _create(self, source: Source, item: ReviewItem) -> Drama:
-        title = item.drama_title or item.drama_native_title
-        if not title and not item.drama_site_id:
-            raise ValueError(f"review {item.source}:{item.source_review_id} names no drama (no title, no site id)")
-        drama = Drama(title=title or _placeholder(source, item.drama_site_id))
-        self.session.add(drama)
-        return drama  # `_fill` sets the other fields
-
-    def _fill(self, drama: Drama, source: Source, item: ReviewItem) -> None:
-        """Add what the item knows and the drama does not: fields, the site id, the names as aliases."""
-        if item.drama_title and item.drama_site_id and drama.title == _placeholder(source, item.drama_site_id):
-            drama.title = item.drama_title
-        drama.native_title = drama.native_title or item.drama_native_title
-        drama.year = drama.year or item.drama_year
-        drama.episodes = drama.episodes or item.drama_episodes
-        drama.country = drama.country or item.drama_country
-        names = [n for n in (item.drama_title, item.drama_native_title) if n]
-        if item.drama_site_id and (source.id, item.drama_site_id) not in self.by_site:
-            name = names[0] if names else drama.title
-            self._add_alias(drama, name, source, item.drama_site_id)
-        for name in names:
-            if not any(a.alias_key == title_key(name) for a in drama.aliases):
-                self._add_alias(drama, name, source, None)
-
-    def _add_alias(self, drama: Drama, name: str, source: Source, site_id: str | None) -> None:
-        alias = DramaAlias(alias=name, alias_key=title_key(name), source_id=source.id, site_id=site_id)
-        drama.aliases.append(alias)
-        self._index_alias(drama, alias)
-
-
-def _placeholder(source: Source, site_id: str | None) -> str:
-    """Title of a drama known only by a site id, replaced once an item names it."""
-    return f"[{source.name} {site_id}]"
-
-
-def resolve_drama(
-    session: Session, source: Source, item: ReviewItem, *, resolver: DramaResolver | None = None
-) -> Drama:
-    """The drama `item` is about: by the site's drama id, else by exact title (+ year), else a new one.
-
-    Pass the batch's `resolver` to reuse its cache; without one, this looks the item up on its own.
-    """
-    return (resolver or DramaResolver(session)).resolve(source, item)
 
 
 # --- reviews ---------------------------------------------------------------------------------------------
@@ -281,12 +163,18 @@ def _rating_rows(review_id: int, item: ReviewItem) -> list[dict[str, Any]]:
 
 
 def upsert_reviews(
-    session: Session, items: Sequence[ReviewItem], *, crawl_run_id: int | None = None, seen_at: datetime
+    session: Session,
+    items: Sequence[ReviewItem],
+    *,
+    crawl_run_id: int | None = None,
+    seen_at: datetime,
+    match: Mapping[str, float] | None = None,
 ) -> UpsertCounts:
     """Store a batch of reviews: insert new ones, rewrite changed ones, touch ``last_seen_at`` of the rest.
 
     Items are keyed by (source, source_review_id); within a batch the last item for a key wins. A changed
-    review (different `content_hash`) gets all its fields and ratings replaced.
+    review (different `content_hash`) gets all its fields and ratings replaced. `match` passes the title
+    matcher's thresholds (``accept``, ``doubt``) to drama resolution.
     """
     latest: dict[tuple[str, str], ReviewItem] = {}
     for item in items:
@@ -319,15 +207,20 @@ def upsert_reviews(
     for chunk in _chunks(sorted(unchanged_ids)):
         session.execute(update(Review.__table__).where(Review.id.in_(chunk)).values(**touched))
     if changed:
-        _write_changed(session, changed, sources, crawl_run_id, seen_at)
+        _write_changed(session, changed, sources, crawl_run_id, seen_at, match or {})
     return counts
 
 
 def _write_changed(
-    session: Session, changed: dict, sources: dict[str, Source], run_id: int | None, seen_at: datetime
+    session: Session,
+    changed: dict,
+    sources: dict[str, Source],
+    run_id: int | None,
+    seen_at: datetime,
+    match: Mapping[str, float],
 ) -> None:
     """Insert-or-update new and changed reviews ((source_id, review id) -> (item, hash)); replace their ratings."""
-    resolver = DramaResolver(session)
+    resolver = DramaResolver(session, **match)
     resolver.prefetch((sources[item.source], item) for item, _ in changed.values())
     dramas = {key: resolver.resolve(sources[item.source], item) for key, (item, _) in changed.items()}
     session.flush()  # new dramas and aliases get their ids
