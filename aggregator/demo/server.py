@@ -1,8 +1,18 @@
-"""Serve the demo site on 127.0.0.1: every page rendered once at start, then answered from memory.
+"""Serve the demo site on 127.0.0.1: one server, a site shaped like each kind of source.
+
+    /                      MyDramaList-shaped pages (mdl_pages; rendered once at start, answered from memory)
+    /blogs/kdramadiary/    WordPress blog with the REST API (wp_site, wp_api)
+    /blogs/seoulscreen/    WordPress blog with the API turned off (HTML only)
+    /reddit/               Reddit-shaped JSON API (reddit_api)
+    /critic/               critic reviews with schema.org markup (critic_pages)
+
+The blogs, Reddit and the critic site answer per request (query parameters, paging headers, absolute URLs
+on the server's own address).
 
     with DemoSite() as site:
         site.base_url          # "http://127.0.0.1:<free port>"
         site.hits              # Counter: route key -> requests
+        site.user_agents       # Counter: User-Agent header -> requests
 
 Run it by hand with ``python -m aggregator.demo.server --port 8000``.
 """
@@ -17,9 +27,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from urllib.parse import parse_qs, urlsplit
 
-from aggregator.sources import SourceConfig, parse_sources
-
+from aggregator.demo import reddit_api, wp_site
+from aggregator.demo.critic_pages import CriticSite
 from aggregator.demo.mdl_pages import LISTING_PATH, document, load_content, page_key, render_site
+from aggregator.demo.reddit_api import RedditApi
+from aggregator.demo.reply import Reply, query_values
+from aggregator.demo.wp_model import load_blogs
+from aggregator.sources import SourceConfig, parse_sources
 
 HOST = "127.0.0.1"
 NOT_FOUND = document("Page not found", '<h1 class="text-lg">404: no such page on the demo site</h1>').encode()
@@ -37,18 +51,30 @@ def demo_drama_titles() -> list[str]:
 
 
 def demo_review_count() -> int:
-    """Distinct reviews on the demo site (what a full crawl should store)."""
+    """Distinct reviews on the MyDramaList-shaped pages (what a crawl of the `mydramalist` source should store)."""
     return sum(len(d["reviews"]) for d in load_content()["dramas"])
+
+
+# Hit keys of the dynamic sites: path prefix -> key(path, query parameters).
+DYNAMIC_KEYS = (
+    ("/blogs", wp_site.route_key),
+    (reddit_api.PREFIX, reddit_api.route_key),
+    ("/critic", lambda path, params: path),
+)
 
 
 def route_key(target: str) -> str:
     """Normalise a request target to the key pages are stored (and hits counted) under.
 
     Paginated routes keep only ``page`` (missing = 1) so ``/shows/popular`` and ``/shows/popular?page=1``
-    are one page, as they are on the real site; other routes ignore the query string.
+    are one page, as they are on the real site; other MyDramaList routes ignore the query string. The dynamic
+    sites keep the parameters that change their answer (``page``, ``per_page``, ``after``, ``q``, ``s``...).
     """
     parts = urlsplit(target)
     path = parts.path or "/"
+    for prefix, key in DYNAMIC_KEYS:
+        if path == prefix or path.startswith(prefix + "/"):
+            return key(path, query_values(parts.query))
     if path == LISTING_PATH or path.endswith("/reviews"):
         values = parse_qs(parts.query).get("page")
         page = values[-1] if values else "1"
@@ -73,7 +99,10 @@ class DemoSite:
         self.pages: dict[str, tuple[str, bytes]] = {
             key: (ctype, text.encode("utf-8")) for key, (ctype, text) in render_site().items()
         }
+        self.apps = {site.prefix: site for site in (*map(wp_site.WordPressSite, load_blogs().values()),
+                                                    RedditApi(), CriticSite())}
         self.hits: Counter[str] = Counter()
+        self.user_agents: Counter[str] = Counter()
         self._lock = threading.Lock()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -90,7 +119,9 @@ class DemoSite:
     def start(self) -> DemoSite:
         if self._server is None:
             self._server = _Server((HOST, self.port), self._handler_class())
-            self._thread = threading.Thread(target=self._server.serve_forever, name="demo-site", daemon=True)
+            self._thread = threading.Thread(
+                target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="demo-site", daemon=True
+            )
             self._thread.start()
         return self
 
@@ -107,15 +138,26 @@ class DemoSite:
     def __exit__(self, *exc) -> None:
         self.stop()
 
-    def respond(self, target: str) -> tuple[int, str, bytes]:
-        """Status, content type and body for a request target; counts the hit."""
+    def reply(self, target: str, user_agent: str | None = None) -> Reply:
+        """The answer to a GET of `target` (path and query); counts the hit and the User-Agent."""
         key = route_key(target)
         with self._lock:
             self.hits[key] += 1
+            self.user_agents[user_agent or ""] += 1
+        parts = urlsplit(target)
+        path = parts.path or "/"
+        for prefix, app in self.apps.items():
+            if path == prefix or path.startswith(prefix + "/"):
+                return app.handle(path, query_values(parts.query), self.base_url)
         if key in self.pages:
             ctype, body = self.pages[key]
-            return 200, ctype, body
-        return 404, "text/html; charset=utf-8", NOT_FOUND
+            return Reply(200, ctype, body)
+        return Reply(404, "text/html; charset=utf-8", NOT_FOUND)
+
+    def respond(self, target: str) -> tuple[int, str, bytes]:
+        """Status, content type and body for a request target; counts the hit."""
+        answer = self.reply(target)
+        return answer.status, answer.content_type, answer.body
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         site = self
@@ -130,13 +172,15 @@ class DemoSite:
                 self._reply(send_body=False)
 
             def _reply(self, send_body: bool) -> None:
-                status, ctype, body = site.respond(self.path)
-                self.send_response(status)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(body)))
+                answer = site.reply(self.path, self.headers.get("User-Agent"))
+                self.send_response(answer.status)
+                self.send_header("Content-Type", answer.content_type)
+                self.send_header("Content-Length", str(len(answer.body)))
+                for name, value in answer.headers:
+                    self.send_header(name, value)
                 self.end_headers()
                 if send_body:
-                    self.wfile.write(body)
+                    self.wfile.write(answer.body)
 
             def log_message(self, format, *args):
                 # Quiet: a crawl makes dozens of requests and tests read stderr.
