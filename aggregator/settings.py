@@ -75,4 +75,5 @@ TELNETCONSOLE_ENABLED = False
 
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
+LOG_FORMATTER = "aggregator.logformat.DramascoreLogFormatter"
 LOG_LEVEL = "INFO"

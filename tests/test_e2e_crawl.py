@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -107,11 +108,35 @@ def test_crawl_that_keeps_nothing_exits_non_zero_and_records_a_failed_run(tmp_pa
     assert scalar(sqlite_url, "SELECT status FROM crawl_runs") == "failed"
 
 
-def test_demo_command_prints_the_drama_table(tmp_path):
-    result = dramascore("demo", "--port", "0", "--db", f"sqlite:///{tmp_path / 'demo.db'}", cwd=tmp_path)
+def test_demo_crawls_every_source_kind_into_one_database(tmp_path):
+    db = f"sqlite:///{tmp_path / 'demo.db'}"
+    # Review URLs carry the port: both runs use the same one, as `dramascore demo` does by default.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = str(probe.getsockname()[1])
+    result = dramascore("demo", "--port", port, "--db", db, cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "Soundtrack #1" in result.stdout
-    assert "mean score" in result.stdout and "mydramalist" in result.stdout
+    assert "Soundtrack #1" in result.stdout and "mean score" in result.stdout
+    kinds = scalar(db, "SELECT count(DISTINCT kind) FROM sources WHERE id IN (SELECT source_id FROM reviews)")
+    assert kinds == 4  # mydramalist, wordpress (two blogs), reddit, schemaorg
+    # One drama across sites: Soundtrack #1 is one drama reviewed on at least four sources ...
+    assert scalar(db, "SELECT count(*) FROM dramas WHERE title = 'Soundtrack #1'") == 1
+    sources = scalar(
+        db,
+        "SELECT count(DISTINCT r.source_id) FROM reviews r JOIN dramas d ON d.id = r.drama_id "
+        "WHERE d.title = 'Soundtrack #1'",
+    )
+    assert sources >= 4
+    # ... while its sequel and a same-titled remake of another drama stay apart.
+    assert scalar(db, "SELECT count(*) FROM dramas WHERE title = 'Soundtrack #2'") == 1
+    assert scalar(db, "SELECT count(*) FROM dramas WHERE title LIKE 'Midnight Bakery on Route 9%'") == 2
+    # The episode guide keeps its four episode scores; seed 000's spoiler-free post is marked so.
+    assert scalar(db, "SELECT count(*) FROM ratings WHERE kind = 'episode' AND score = 80.0") >= 4
+    assert scalar(db, "SELECT count(*) FROM reviews WHERE title LIKE '%Spoiler Free Review%' AND spoiler = 0") >= 1
+    # A second run changes nothing.
+    again = dramascore("demo", "--port", port, "--db", db, cwd=tmp_path)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert scalar(db, "SELECT sum(reviews_new) + sum(reviews_updated) FROM crawl_runs WHERE id > 5") == 0
 
 
 def test_scrapy_list_works_from_the_project_root():

@@ -34,7 +34,9 @@ _CUE = re.compile(
     r"|\bending\b(?=\s*(?:explained|[:\-–—|]|$))"
     r"|\bfirst\s+impressions?\b"
     r"|\bdiscussion\b"
-    r"|\bepisode\s+guide\b",
+    r"|\bepisode\s+guide\b"
+    # "Review" in Korean, Japanese and Chinese posts: "하회의 등불 리뷰: ...".
+    r"|(?:리뷰|후기|감상평|レビュー|感想|影评|剧评|观后感)",
     re.IGNORECASE,
 )
 # Words that mean something only after a separator ("Vincenzo - Final Thoughts", not "My thoughts on...").
@@ -82,6 +84,7 @@ _SENTENCE = re.compile(
 _FIRST_PERSON = re.compile(r"\bi(?:['’]m|['’]ve|['’]d|\s+(?:am|just|think|feel|love|hate|can['’]?t|don['’]t|was))\b", re.IGNORECASE)
 # What may end the text before a cue without being part of the name: "Vincenzo - my review".
 _TRAILING_FILLER = re.compile(r"(?:[\s\-–—|:]+(?:my|our|a|an|full|honest|quick|mini|short|final|first))+$", re.IGNORECASE)
+_COMMENT_SEP = re.compile(r"\s+[-–—|]\s+|:\s+|,\s+")
 _MAX_WORDS = 12
 # A name read without a cue after it ("[Discussion] X", "Review: X") must look more like a name.
 _MAX_WORDS_UNCUED = 8
@@ -110,6 +113,12 @@ def _plausible(name: str, strict: bool = False) -> str | None:
     name = name.strip("“”\"«»„ ").strip()
     # A bracket left open by a cut ("Title (") is not part of the name.
     name = re.sub(r"\s*[(\[]\s*$", "", name).strip()
+    # Titles are title-cased: after a separator, a lower-case start is the poster's comment, not a subtitle
+    # ("Our Rooftop Summer - eight episodes of...", but "Guardian: The Lonely and Great God" stays whole).
+    for sep in _COMMENT_SEP.finditer(name):
+        if name[sep.end():][:1].islower():
+            name = name[: sep.start()].strip()
+            break
     name = re.sub(r"\s+season\s+(?:1|one)$", "", name, flags=re.IGNORECASE).strip()
     if not name or not re.search(r"\w", name):
         return None

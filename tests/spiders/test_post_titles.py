@@ -101,6 +101,13 @@ def test_year_from_post_title_reads_only_a_bracketed_year():
         ("Jade River Chronicles (Series Finale) Discussion", "Jade River Chronicles"),
         ("Finished The Salt Merchants - my review", None),
         ("Watched Vincenzo in two days - thoughts", None),
+        # Seen in the demo crawl: comments after a separator, and a Korean "review" cue.
+        ("[Review] Our Rooftop Summer - eight episodes of pure sunshine", "Our Rooftop Summer"),
+        ("The Tea Merchant's Ledger - finished it, my review (spoilers)", "The Tea Merchant's Ledger"),
+        ("[Review] Soundtrack #1: a tiny perfect show", "Soundtrack #1"),
+        ("하회의 등불 리뷰: 등불 아래에서 다시 만난 사람들", "하회의 등불"),
+        ("Guardian: The Lonely and Great God Review", "Guardian: The Lonely and Great God"),
+        ("Kill Me, Heal Me Review", "Kill Me, Heal Me"),
     ],
 )
 def test_reported_title_cases(title, drama):
