@@ -84,6 +84,10 @@ class ReviewItem:
     """Overall score normalised to 0-100; a missing score is ``None``, never 0."""
     score_scale: str | None = None
     """Scale the overall score was read on (``"10"``, ``"5"``, ``"100"``, ``"letter"``)."""
+    inferred_score: float | None = None
+    """A 0-100 score inferred from the text when the review gives none; never mixed into ``score``."""
+    inferred_method: str | None = None
+    """What made ``inferred_score`` (``"vader-3.3.2/v1"``), so inferred values can be told apart and redone."""
     sub_scores: list[Rating] = field(default_factory=list)
     """Aspect scores (Story, Acting/Cast, Music, Rewatch Value...)."""
     episode_scores: list[Rating] = field(default_factory=list)

@@ -214,6 +214,9 @@ class Review(Base):
     last_seen_at: Mapped[datetime]
     crawled_at: Mapped[datetime | None]
     crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
+    # A score inferred from the text when the review gives none (0-100), and the method that made it.
+    inferred_score: Mapped[float | None]
+    inferred_method: Mapped[str | None]
 
     ratings: Mapped[list[Rating]] = relationship(
         back_populates="review", cascade="all, delete-orphan", passive_deletes=True
@@ -237,3 +240,82 @@ class Rating(Base):
     scale: Mapped[str | None]
 
     review: Mapped[Review] = relationship(back_populates="ratings")
+
+
+class DuplicateLink(Base):
+    """A review that repeats another (same URL, same or nearly the same text): it points at its canonical review.
+
+    Nothing is deleted; scoring counts only canonical reviews. ``rule`` says why (``same_url``, ``near_text``,
+    ``editor``) and ``similarity`` how close the texts are (Jaccard over shingles).
+    """
+
+    __tablename__ = "duplicate_links"
+
+    review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id", ondelete="CASCADE"), primary_key=True)
+    canonical_id: Mapped[int] = mapped_column(ForeignKey("reviews.id", ondelete="CASCADE"), index=True)
+    rule: Mapped[str]
+    similarity: Mapped[float | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+CORRECTION_KINDS = (
+    "exclude_review",  # review_id: leave it out of the consensus
+    "split_duplicate",  # review_id, other_review_id: never a duplicate pair
+    "force_duplicate",  # review_id is a duplicate of other_review_id
+    "merge_dramas",  # drama_id is the same show as other_drama_id (its reviews count there)
+    "split_drama",  # payload {"review_ids": [...], "title": ...}: those reviews are another show
+    "source_weight",  # source_id, value: the source's weight in the consensus
+    "override_inferred",  # review_id, value: the score to use instead of the inferred one
+    "exclude_inferred",  # review_id (or none: all reviews): inferred scores do not count
+)
+
+
+class Correction(Base):
+    """An editor's decision, with who, when and why. Re-crawls and re-scoring apply it and never undo it."""
+
+    __tablename__ = "corrections"
+    __table_args__ = (
+        CheckConstraint("kind IN (" + ", ".join(f"'{k}'" for k in CORRECTION_KINDS) + ")", name="kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str]
+    review_id: Mapped[int | None] = mapped_column(ForeignKey("reviews.id", ondelete="CASCADE"), index=True)
+    other_review_id: Mapped[int | None] = mapped_column(ForeignKey("reviews.id", ondelete="CASCADE"))
+    drama_id: Mapped[int | None] = mapped_column(ForeignKey("dramas.id"), index=True)
+    other_drama_id: Mapped[int | None] = mapped_column(ForeignKey("dramas.id"))
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id"))
+    value: Mapped[float | None]
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    editor: Mapped[str]
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A decision is withdrawn, not deleted, so the audit trail keeps it.
+    revoked_at: Mapped[datetime | None]
+    revoked_by: Mapped[str | None]
+
+
+class Consensus(Base):
+    """The consensus score of one drama and everything that explains it; `method` and `params` made it."""
+
+    __tablename__ = "consensus"
+
+    drama_id: Mapped[int] = mapped_column(ForeignKey("dramas.id", ondelete="CASCADE"), primary_key=True)
+    method: Mapped[str]
+    params: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    computed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    n_reviews: Mapped[int]
+    n_scored: Mapped[int]
+    n_inferred: Mapped[int]
+    score: Mapped[float | None]
+    mean: Mapped[float | None]
+    median: Mapped[float | None]
+    stdev: Mapped[float | None]
+    ci_low: Mapped[float | None]
+    ci_high: Mapped[float | None]
+    pct_positive: Mapped[float | None]
+    band: Mapped[str | None]
+    tbd: Mapped[bool] = mapped_column(default=True)
+    agreement: Mapped[str | None]
+    per_source: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    per_episode: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -148,7 +148,8 @@ def _existing(session: Session, keys: Iterable[tuple[int, str]]) -> dict[tuple[i
 # ReviewItem fields stored as they are in same-named review columns.
 COPIED = (
     "source_review_id", "url", "kind", "author_raw", "title", "body", "body_raw", "published_raw", "published_at",
-    "score_raw", "score", "score_scale", "spoiler", "spoiler_reason", "spoiler_flag_raw", "spoiler_marker_raw",
+    "score_raw", "score", "score_scale", "inferred_score", "inferred_method", "spoiler", "spoiler_reason",
+    "spoiler_flag_raw", "spoiler_marker_raw",
     "helpful_votes", "episodes_seen", "episodes_total", "watch_status_raw", "watch_status", "language",
 )  # fmt: skip
 RATING_FIELDS = ("aspect_raw", "aspect", "episode", "score_raw", "score", "scale")
