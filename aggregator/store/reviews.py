@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,9 +36,16 @@ class UpsertCounts:
     new: int = 0
     updated: int = 0
     unchanged: int = 0
+    # Dramas whose reviews were inserted or changed: their duplicates and consensus need a refresh.
+    drama_ids: set[int] = field(default_factory=set, compare=False)
 
     def __add__(self, other: UpsertCounts) -> UpsertCounts:
-        return UpsertCounts(self.new + other.new, self.updated + other.updated, self.unchanged + other.unchanged)
+        return UpsertCounts(
+            self.new + other.new,
+            self.updated + other.updated,
+            self.unchanged + other.unchanged,
+            self.drama_ids | other.drama_ids,
+        )
 
 
 def _chunks(values: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
@@ -208,7 +215,7 @@ def upsert_reviews(
     for chunk in _chunks(sorted(unchanged_ids)):
         session.execute(update(Review.__table__).where(Review.id.in_(chunk)).values(**touched))
     if changed:
-        _write_changed(session, changed, sources, crawl_run_id, seen_at, match or {})
+        counts.drama_ids = _write_changed(session, changed, sources, crawl_run_id, seen_at, match or {})
     return counts
 
 
@@ -219,8 +226,11 @@ def _write_changed(
     run_id: int | None,
     seen_at: datetime,
     match: Mapping[str, float],
-) -> None:
-    """Insert-or-update new and changed reviews ((source_id, review id) -> (item, hash)); replace their ratings."""
+) -> set[int]:
+    """Insert-or-update new and changed reviews ((source_id, review id) -> (item, hash)); replace their ratings.
+
+    Returns the ids of the dramas the written reviews belong to.
+    """
     resolver = DramaResolver(session, **match)
     resolver.prefetch((sources[item.source], item) for item, _ in changed.values())
     dramas = {key: resolver.resolve(sources[item.source], item) for key, (item, _) in changed.items()}
@@ -261,6 +271,7 @@ def _write_changed(
     rating_rows = [r for key, (item, _) in sorted(changed.items()) for r in _rating_rows(ids[key], item)]
     if rating_rows:
         session.execute(insert(Rating.__table__), rating_rows)
+    return {drama.id for drama in dramas.values()}
 
 
 # --- crawl runs ------------------------------------------------------------------------------------------

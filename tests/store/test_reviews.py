@@ -344,3 +344,12 @@ def test_drama_table_counts_means_sources_and_search(factory):
         assert drama_table(s, search="no such show") == []
         assert drama_table(s, search="100%_") == [], "LIKE wildcards in a search are literal"
         assert review_count(s) == 5
+
+
+def test_counts_name_the_dramas_a_batch_wrote_and_only_those(factory):
+    counts = upsert(factory, [item("d1"), item("d2", drama_title="Soundtrack #1", drama_site_id="700001")])
+    assert len(counts.drama_ids) == 2
+    again = upsert(factory, [item("d1"), item("d2", drama_title="Soundtrack #1", drama_site_id="700001")])
+    assert again == UpsertCounts(unchanged=2) and again.drama_ids == set()
+    changed = upsert(factory, [item("d1", score_raw="8.0", score=80.0)])
+    assert changed.drama_ids < counts.drama_ids and len(changed.drama_ids) == 1
