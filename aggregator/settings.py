@@ -26,10 +26,15 @@ ITEM_PIPELINES = {
     "pipelines.stages.DatePipeline": 220,
     "pipelines.stages.ScorePipeline": 230,
     "pipelines.stages.SpoilerPipeline": 240,
+    "pipelines.infer.InferScorePipeline": 245,
     "pipelines.stages.WatchStatusPipeline": 250,
     "pipelines.stages.CoveragePipeline": 800,
     "pipelines.store.StorePipeline": 900,
 }
+
+# Infer a 0-100 score from each review's text (kept in inferred_score, never in score); False turns it off.
+# Agreement with explicit scores is poor (docs/inferred-scores.md), so scoring weighs inferred scores low.
+DRAMASCORE_INFER_SCORES = True
 
 # Per-source normalisation knowledge (sources by configuration replace these in a later issue).
 DRAMASCORE_DEFAULT_SCALES = {"mydramalist": 10}

@@ -127,7 +127,22 @@ def normalise_status(item: ReviewItem, cfg: NormaliseConfig, count: Count = _no_
         _null(item, "watch_status", "unrecognised", count)
 
 
-STEPS = (normalise_author, normalise_text, normalise_date, normalise_scores, normalise_spoiler, normalise_status)
+def normalise_inferred(item: ReviewItem, cfg: NormaliseConfig, count: Count = _no_count) -> None:
+    # Imported here: loading VADER's lexicon is only worth it when a score is actually inferred.
+    from pipelines.infer import infer_review_score
+
+    infer_review_score(item, count)
+
+
+STEPS = (
+    normalise_author,
+    normalise_text,
+    normalise_date,
+    normalise_scores,
+    normalise_spoiler,
+    normalise_inferred,
+    normalise_status,
+)
 
 
 def normalise_item(item: ReviewItem, cfg: NormaliseConfig, count: Count = _no_count) -> ReviewItem:
