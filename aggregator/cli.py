@@ -11,6 +11,7 @@ from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 
+from aggregator import cli_editorial
 from aggregator.crawl import CrawlResult, run_crawls
 from aggregator.sources import SourcesError, load_sources, select_sources
 
@@ -184,6 +185,9 @@ EXAMPLES = {
 }
 
 
+EXAMPLES.update(cli_editorial.EXAMPLES)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dramascore", description="Crawl, normalise and aggregate drama reviews.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -221,6 +225,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("-s", "--set", action="append", metavar="NAME=VALUE", help="Scrapy setting override")
     demo.add_argument("--log-level", help="DEBUG, INFO, WARNING... (default: WARNING on a terminal, else INFO)")
     demo.set_defaults(func=cmd_demo)
+
+    cli_editorial.register(sub, add)
     return parser
 
 
