@@ -93,9 +93,15 @@ def test_every_command_help_ends_with_an_example(command, capsys):
     assert EXAMPLES[command].startswith("example: dramascore " + command)
 
 
+# The worked numbers below use an inferred weight of 0.3, whatever the project's default is.
+PINNED_INFERRED_WEIGHT = "DRAMASCORE_SCORE_INFERRED_WEIGHT=0.3"
+
+
 def test_rescore_prints_how_many_and_honours_setting_overrides(db, capsys):
     url, _ = db
-    code, out, _ = run(capsys, "rescore", "--db", url, "-s", "DRAMASCORE_SCORE_PRIOR_WEIGHT=0")
+    code, out, _ = run(
+        capsys, "rescore", "--db", url, "-s", "DRAMASCORE_SCORE_PRIOR_WEIGHT=0", "-s", PINNED_INFERRED_WEIGHT
+    )
     assert code == 0 and out.startswith("rescored 2 drama(s) with bayes-v1 (prior weight 0")
     # Prior weight 0: the score is the weighted mean of 80, 90, 100, the guide's 80 and the inferred 70.
     assert stored(url, "Soundtrack #1").score == pytest.approx((80 + 90 + 100 + 80 + 0.3 * 70) / 4.3)
@@ -105,7 +111,7 @@ def test_rescore_prints_how_many_and_honours_setting_overrides(db, capsys):
 
 def test_show_prints_the_score_breakdowns_and_flagged_reviews(db, capsys):
     url, ids = db
-    code, out, _ = run(capsys, "show", "Soundtrack #1", "--db", url)
+    code, out, _ = run(capsys, "show", "Soundtrack #1", "--db", url, "-s", PINNED_INFERRED_WEIGHT)
     assert code == 0
     assert out.startswith("Soundtrack #1 (2022)") and "not stored" in out
     assert "Consensus: 81.6 / 100  universal acclaim, strong agreement" in out and "95% interval 77.8-94.7" in out
