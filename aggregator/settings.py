@@ -47,6 +47,26 @@ DRAMASCORE_DATE_LANGUAGES: dict[str, list[str]] = {}
 DRAMASCORE_MATCH_ACCEPT = 92
 DRAMASCORE_MATCH_DOUBT = 80
 
+# Near-duplicates (aggregator.duplicates): MinHash LSH candidates confirmed by exact Jaccard over word shingles.
+DRAMASCORE_DUPLICATE_THRESHOLD = 0.8
+DRAMASCORE_DUPLICATE_NUM_PERM = 128
+DRAMASCORE_DUPLICATE_SHINGLE = 5
+DRAMASCORE_DUPLICATE_MIN_WORDS = 30  # shorter bodies ("Loved it!") are never copies of each other
+# Duplicates and the consensus of the dramas a crawl touched are refreshed when it ends.
+DRAMASCORE_REFRESH_AFTER_CRAWL = True
+
+# The consensus score (aggregator.scoring, method "bayes-v1"): WR = v/(v+m)·R + m/(v+m)·C.
+DRAMASCORE_SCORE_PRIOR_WEIGHT = 5.0  # m
+DRAMASCORE_SCORE_PRIOR_MEAN = None  # C; None = the global mean of all counted opinions
+# Inferred scores barely agree with explicit ones (r about 0 on our data, docs/inferred-scores.md): weigh low.
+DRAMASCORE_SCORE_INFERRED_WEIGHT = 0.1
+DRAMASCORE_SCORE_USE_INFERRED = True
+DRAMASCORE_SCORE_COMMENT_WEIGHT = 0.5  # a forum comment vs a review
+DRAMASCORE_SCORE_MIN_REVIEWS = 3  # "tbd" below this many scored opinions
+DRAMASCORE_SCORE_POSITIVE_CUTOFF = 60
+DRAMASCORE_SCORE_BANDS = [81, 61, 40, 20]  # universal acclaim / favourable / mixed / unfavourable / dislike
+DRAMASCORE_SCORE_AGREEMENT = [10, 20]  # sd < 10 strong agreement, < 20 some disagreement, else divided
+
 # A crawl whose output falls below these fails loudly (non-zero exit, run marked failed, reasons logged).
 DRAMASCORE_MIN_ITEMS = 1
 DRAMASCORE_MIN_COVERAGE = {"drama": 0.95, "author": 0.8, "date": 0.8, "score": 0.5, "body": 0.8}

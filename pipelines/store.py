@@ -35,6 +35,14 @@ class StorePipeline:
         self.stats = crawler.stats
         self.db_url = crawler.settings.get("DRAMASCORE_DB")
         self.batch_size = crawler.settings.getint("DRAMASCORE_STORE_BATCH", 200)
+        # Refreshing scores at the end of a crawl can be turned off for bulk loads (then `dramascore rescore`).
+        self.refresh = crawler.settings.getbool("DRAMASCORE_REFRESH_AFTER_CRAWL", True)
+        self.duplicate_options = {
+            "threshold": crawler.settings.getfloat("DRAMASCORE_DUPLICATE_THRESHOLD", 0.8),
+            "num_perm": crawler.settings.getint("DRAMASCORE_DUPLICATE_NUM_PERM", 128),
+            "shingle": crawler.settings.getint("DRAMASCORE_DUPLICATE_SHINGLE", 5),
+            "min_words": crawler.settings.getint("DRAMASCORE_DUPLICATE_MIN_WORDS", 30),
+        }
         self.match = {
             "accept": crawler.settings.getfloat("DRAMASCORE_MATCH_ACCEPT", 92),
             "doubt": crawler.settings.getfloat("DRAMASCORE_MATCH_DOUBT", 80),
@@ -122,4 +130,23 @@ class StorePipeline:
             ),
         )
         self.stats.set_value("dramascore/status", status)
+        if self.counts.drama_ids and self.refresh:
+            self.refresh_dramas(self.counts.drama_ids)
         self.engine.dispose()
+
+    def refresh_dramas(self, drama_ids: set[int]) -> None:
+        """Duplicates, then the consensus, of the dramas this crawl wrote reviews for (one transaction)."""
+        from aggregator.scoring import Params
+        from aggregator.store.consensus import refresh_consensus
+        from aggregator.store.duplicates import refresh_duplicates
+
+        params = Params.from_settings(self.crawler.settings)
+
+        def refresh(session):
+            dupes = refresh_duplicates(session, drama_ids, **self.duplicate_options)
+            return dupes, refresh_consensus(session, drama_ids, params)
+
+        dupes, scored = write_with_retry(self.factory, refresh)
+        self.stats.set_value("dramascore/consensus/refreshed", scored)
+        for rule, n in (dupes.get("links") or {}).items():
+            self.stats.set_value(f"dramascore/duplicates/{rule}", n)
