@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -133,10 +134,25 @@ def test_demo_crawls_every_source_kind_into_one_database(tmp_path):
     # The episode guide keeps its four episode scores; seed 000's spoiler-free post is marked so.
     assert scalar(db, "SELECT count(*) FROM ratings WHERE kind = 'episode' AND score = 80.0") >= 4
     assert scalar(db, "SELECT count(*) FROM reviews WHERE title LIKE '%Spoiler Free Review%' AND spoiler = 0") >= 1
-    # A second run changes nothing.
+    # The consensus was refreshed at the end of the crawl: the blog cross-post of an MDL review counts once,
+    # the episode guide gives the series 80/80/80/80, the seeds without a number have inferred scores.
+    soundtrack = "(SELECT id FROM dramas WHERE title = 'Soundtrack #1')"
+    assert scalar(
+        db,
+        "SELECT count(*) FROM duplicate_links l JOIN reviews r ON r.id = l.review_id "
+        f"JOIN reviews c ON c.id = l.canonical_id WHERE r.drama_id = {soundtrack} "
+        "AND r.title LIKE '%Small Songs, Big Feelings%' AND c.source_review_id = '900001'",
+    ) == 1
+    per_episode = json.loads(scalar(db, f"SELECT per_episode FROM consensus WHERE drama_id = {soundtrack}"))
+    assert {k: v["mean"] for k, v in per_episode.items()} == {"1": 80.0, "2": 80.0, "3": 80.0, "4": 80.0}
+    assert scalar(db, f"SELECT n_inferred FROM consensus WHERE drama_id = {soundtrack}") >= 2
+    score = scalar(db, f"SELECT score FROM consensus WHERE drama_id = {soundtrack}")
+    assert 0 <= score <= 100
+    # A second run changes nothing, the consensus included.
     again = dramascore("demo", "--port", port, "--db", db, cwd=tmp_path)
     assert again.returncode == 0, again.stdout + again.stderr
     assert scalar(db, "SELECT sum(reviews_new) + sum(reviews_updated) FROM crawl_runs WHERE id > 5") == 0
+    assert scalar(db, f"SELECT score FROM consensus WHERE drama_id = {soundtrack}") == score
 
 
 def test_scrapy_list_works_from_the_project_root():
