@@ -287,10 +287,11 @@ def find_duplicates(
     """The duplicate links among `docs`, sorted by review id; the same links whatever the input order.
 
     `threshold`: least Jaccard of two bodies' `k`-word shingle sets for ``near_text``; `num_perm`: MinHash
-    permutations; bodies under `min_words` words never match on text. `never`: editors' pairs that are never
-    one cluster (the younger one stays on its own); `forced`: review id -> the review it repeats (rule
-    ``editor``, always linked, even across dramas). A source with several reviews at one URL is a page of
-    reviews, and that URL links nothing.
+    permutations; bodies under `min_words` words never match on text. `never`: editors' pairs never put in
+    one cluster (clusters grow from the strongest evidence down; a union that would join such a pair is
+    refused, so the review that came second stays on its own or with others); `forced`: review id -> the
+    review it repeats (rule ``editor``, always linked, even across dramas). A source with several reviews at
+    one URL is a page of reviews, and that URL links nothing.
     """
     return detect(
         docs, threshold=threshold, num_perm=num_perm, k=k, min_words=min_words, never=never, forced=forced
