@@ -19,21 +19,12 @@ from aggregator.store.consensus import (
     refresh_consensus,
     rescore_all,
 )
-from aggregator.store.engine import make_engine, migrate, session_factory, write_with_retry
+from aggregator.store.engine import write_with_retry
 from aggregator.store.models import Consensus, DuplicateLink, Review
 from aggregator.store.reviews import upsert_reviews
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 FIXED = Params(prior_mean=70)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def factory(request):
-    url = request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_url")
-    engine = make_engine(url)
-    migrate(engine)
-    yield session_factory(engine)
-    engine.dispose()
 
 
 def item(rid: str, score: float | None = None, *, drama: str = "Soundtrack #1", **kw) -> ReviewItem:

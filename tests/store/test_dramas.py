@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import pytest
 from alembic import command
 from sqlalchemy import event, func, select, text
 
 from aggregator.items import ReviewItem
 from aggregator.store.dramas import DramaResolver, rekey_aliases
-from aggregator.store.engine import alembic_config, make_engine, migrate, session_factory, write_with_retry
+from aggregator.store.engine import alembic_config, make_engine, migrate, write_with_retry
 from aggregator.store.models import Drama, DramaAlias, Review, Source
 from aggregator.store.queries import dramas_needing_review
 from aggregator.store.reviews import get_or_create_source, upsert_reviews
@@ -18,15 +17,6 @@ from aggregator.store.reviews import get_or_create_source, upsert_reviews
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 OKAY = "It's Okay to Not Be Okay"
 OKAY_NATIVE = "\uc0ac\uc774\ucf54\uc9c0\ub9cc \uad1c\ucc2e\uc544"
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def factory(request):
-    url = request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_url")
-    engine = make_engine(url)
-    migrate(engine)
-    yield session_factory(engine)
-    engine.dispose()
 
 
 _ids = iter(range(1, 1_000_000))

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import func, select, update
 
 from aggregator.duplicates import Link
 from aggregator.items import Rating, ReviewItem
 from aggregator.store.duplicates import canonical_ids, duplicate_links, editor_decisions, refresh_duplicates
-from aggregator.store.engine import make_engine, migrate, session_factory, write_with_retry
+from aggregator.store.engine import write_with_retry
 from aggregator.store.models import Correction, DuplicateLink, Review
 from aggregator.store.reviews import upsert_reviews
 
@@ -34,15 +33,6 @@ best action scenes on television. The flashback episodes alone are worth the sub
 
 T0 = datetime(2023, 1, 2, tzinfo=UTC)
 SEEN = datetime(2025, 3, 1, tzinfo=UTC)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def factory(request):
-    url = request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_url")
-    engine = make_engine(url)
-    migrate(engine)
-    yield session_factory(engine)
-    engine.dispose()
 
 
 def item(source: str, rid: str, body: str, *, days: int = 0, drama: str = "The Glory", **kw) -> ReviewItem:

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import event, func, select, text
 
 from aggregator.items import Rating, ReviewItem
-from aggregator.store.engine import make_engine, migrate, session_factory, write_with_retry
+from aggregator.store.engine import write_with_retry
 from aggregator.store.models import Author, CrawlRun, Drama, DramaAlias, Review, Source
 from aggregator.store.models import Rating as RatingRow
 from aggregator.store.queries import crawl_runs, drama_table, review_count
@@ -23,15 +23,6 @@ from aggregator.store.reviews import (
 )
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def factory(request):
-    url = request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_url")
-    engine = make_engine(url)
-    migrate(engine)
-    yield session_factory(engine)
-    engine.dispose()
 
 
 def item(rid: str, **kw) -> ReviewItem:
