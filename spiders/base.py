@@ -11,6 +11,12 @@ from aggregator.items import ReviewItem
 from aggregator.sources import SourceConfig, SourcesError, load_sources, source_by_name
 
 
+def page_body(response) -> str | bytes:
+    """A response's body for the extractors: decoded text (honouring its declared encoding), else raw bytes."""
+    text = getattr(response, "text", None)
+    return text if isinstance(text, str) else response.body
+
+
 def resolve_source(settings, kind: str, source: str | SourceConfig | None) -> SourceConfig:
     """The SourceConfig a spider of `kind` crawls: given directly, named (-a source=NAME), or the kind's default.
 

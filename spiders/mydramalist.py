@@ -38,7 +38,7 @@ from scrapy.http import Response
 
 from aggregator.items import ReviewItem
 from aggregator.sources import SourceConfig
-from spiders.base import SourceSpider
+from spiders.base import SourceSpider, page_body
 from spiders.extractors.mydramalist import (
     extract_listing,
     extract_review_page_urls,
@@ -49,11 +49,6 @@ from spiders.extractors.mydramalist import (
 
 _OFF = {"", "0", "false", "no", "off", "none"}
 
-
-def _page_body(response: Response) -> str | bytes:
-    # Decoded text honours the response's declared encoding; a non-text response falls back to raw bytes.
-    text = getattr(response, "text", None)
-    return text if isinstance(text, str) else response.body
 
 
 class MyDramaListSpider(SourceSpider):
@@ -120,7 +115,7 @@ class MyDramaListSpider(SourceSpider):
 
     def parse_listing(self, response: Response, listing_page: int = 1) -> Iterator[scrapy.Request]:
         self._inc("dramascore/pages/listing")
-        listings, next_url = extract_listing(_page_body(response), response.url)
+        listings, next_url = extract_listing(page_body(response), response.url)
         if not listings:
             self.logger.warning("no dramas found on listing page %s", response.url)
         for listing in listings:
@@ -141,13 +136,13 @@ class MyDramaListSpider(SourceSpider):
     # --- helpers ----------------------------------------------------------------------------------------
 
     def _reviews(self, response: Response) -> Iterator[ReviewItem]:
-        body = _page_body(response)
+        body = page_body(response)
         self._inc("dramascore/review_blocks", review_block_count(body, response.url))
         yield from self.items_from_page(body, response.url, datetime.now(UTC), self.source_config)
 
     def _review_pages(self, response: Response) -> Iterator[scrapy.Request]:
         # Every page links its neighbours (and earlier pages); Scrapy's dupefilter fetches each once.
-        for url in extract_review_page_urls(_page_body(response), response.url):
+        for url in extract_review_page_urls(page_body(response), response.url):
             page = review_page_number(url)
             if self.max_review_pages == 0 or (page is not None and page <= self.max_review_pages):
                 yield self.request(url, self.parse_reviews)

@@ -29,7 +29,7 @@ from scrapy.http import Response
 
 from aggregator.items import ReviewItem
 from aggregator.sources import SourceConfig
-from spiders.base import SourceSpider
+from spiders.base import SourceSpider, page_body
 from spiders.extractors.reddit import (
     MoreStub,
     ThreadRef,
@@ -49,10 +49,6 @@ MORE_BATCH = 100  # morechildren takes at most 100 ids per request
 # Reddit's listings end after about 1000 posts (10 pages of 100): a bound when few posts are kept.
 MAX_LISTING_PAGES = 10
 
-
-def _page_body(response: Response) -> str | bytes:
-    text = getattr(response, "text", None)
-    return text if isinstance(text, str) else response.body
 
 
 def _subreddit(name: str) -> str:
@@ -204,7 +200,7 @@ class RedditSpider(SourceSpider):
 
     def parse_thread(self, response: Response) -> Iterator[ReviewItem | scrapy.Request]:
         self._inc("dramascore/reddit/pages/thread")
-        result = extract_thread(_page_body(response), response.url, self.base_url)
+        result = extract_thread(page_body(response), response.url, self.base_url)
         if result.post is None:
             self.logger.warning("no thread found in %s", response.url)
         yield from self._result(result)
@@ -227,7 +223,7 @@ class RedditSpider(SourceSpider):
     ) -> Iterator[ReviewItem | scrapy.Request]:
         self._inc("dramascore/reddit/pages/morechildren")
         result = extract_more_children(
-            _page_body(response), response.url, self.base_url, post_title, post_spoiler, post_permalink
+            page_body(response), response.url, self.base_url, post_title, post_spoiler, post_permalink
         )
         if result.skipped.get("api_error"):
             self.logger.warning("morechildren answered with errors: %s", response.url)
@@ -244,7 +240,7 @@ class RedditSpider(SourceSpider):
 
     def _listing(self, response: Response) -> tuple[list[ThreadRef], str | None]:
         self._inc("dramascore/reddit/pages/listing")
-        refs, after = parse_listing(_page_body(response), response.url)
+        refs, after = parse_listing(page_body(response), response.url)
         if not refs:
             self.logger.info("no threads in listing %s", response.url)
         return refs, after

@@ -22,14 +22,9 @@ from scrapy.http import Response
 
 from aggregator.items import ReviewItem
 from aggregator.sources import SourceConfig
-from spiders.base import SourceSpider
+from spiders.base import SourceSpider, page_body
 from spiders.extractors.schemaorg import extract_reviews_with_report
 
-
-def _page_body(response: Response) -> str | bytes:
-    # Decoded text honours the response's declared encoding; a non-text response falls back to raw bytes.
-    text = getattr(response, "text", None)
-    return text if isinstance(text, str) else response.body
 
 
 class SchemaOrgSpider(SourceSpider):
@@ -95,7 +90,7 @@ class SchemaOrgSpider(SourceSpider):
         self._inc("dramascore/pages/schemaorg")
         report: dict = {}
         items = self.items_from_page(
-            _page_body(response), response.url, datetime.now(UTC), self.source_config, report=report
+            page_body(response), response.url, datetime.now(UTC), self.source_config, report=report
         )
         # Zeros are recorded too: "0 review objects" is what a monitor needs to see when a site drops its markup.
         self._inc("dramascore/review_blocks", report.get("review_nodes", 0))
