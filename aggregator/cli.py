@@ -11,7 +11,7 @@ from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 
-from aggregator import cli_editorial
+from aggregator import cli_editorial, cli_runs
 from aggregator.crawl import CrawlResult, run_crawls
 from aggregator.sources import SourcesError, load_sources, select_sources
 
@@ -186,6 +186,7 @@ EXAMPLES = {
 
 
 EXAMPLES.update(cli_editorial.EXAMPLES)
+EXAMPLES.update(cli_runs.EXAMPLES)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -227,6 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_demo)
 
     cli_editorial.register(sub, add)
+    cli_runs.register(sub, add)
     return parser
 
 

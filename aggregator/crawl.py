@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
@@ -70,6 +71,35 @@ def project_settings(overrides: Mapping | None = None) -> Settings:
     return settings
 
 
+def state_dir(settings: Settings, *parts: str) -> Path:
+    """A directory under DRAMASCORE_STATE_DIR (default ./.dramascore), absolute so Scrapy uses it as given."""
+    return Path(settings.get("DRAMASCORE_STATE_DIR") or ".dramascore").resolve().joinpath(*parts)
+
+
+def source_settings(settings: Settings, source: SourceConfig) -> dict:
+    """Settings one source's crawler gets on top of the shared ones (HTTP cache and crash journal dirs)."""
+    out: dict = {}
+    if settings.getbool("DRAMASCORE_HTTPCACHE"):
+        # Revalidate every page (RFC 2616 rules): an unchanged page costs a 304 and is parsed from the cache.
+        out.update(
+            HTTPCACHE_ENABLED=True,
+            HTTPCACHE_POLICY="scrapy.extensions.httpcache.RFC2616Policy",
+            HTTPCACHE_DIR=str(state_dir(settings, "cache", source.name)),
+            HTTPCACHE_EXPIRATION_SECS=0,
+        )
+    if settings.getbool("DRAMASCORE_RESUMABLE"):
+        # aggregator.jobs: a crash-safe request journal; a page is done once its items are committed,
+        # which batch size 1 makes true as soon as an item has passed the store.
+        middlewares = {**settings.getdict("SPIDER_MIDDLEWARES"), "aggregator.jobs.JournalMiddleware": 1}
+        out.update(
+            SCHEDULER="aggregator.jobs.JournalScheduler",
+            SPIDER_MIDDLEWARES=middlewares,
+            DRAMASCORE_JOB_DIR=str(state_dir(settings, "jobs", source.name)),
+            DRAMASCORE_STORE_BATCH=1,
+        )
+    return out
+
+
 def spider_names(settings: Settings | None = None) -> list[str]:
     from scrapy.spiderloader import get_spider_loader
 
@@ -95,6 +125,8 @@ def run_crawls(
     crawlers = []
     for source in sources:
         crawler = process.create_crawler(source.kind)
+        for key, value in source_settings(settings, source).items():
+            crawler.settings.set(key, value, priority="cmdline")
         crawlers.append((source, crawler))
         process.crawl(crawler, source=source, **dict(spider_args or {}))
     process.start()

@@ -28,7 +28,7 @@ ITEM_PIPELINES = {
     "pipelines.stages.SpoilerPipeline": 240,
     "pipelines.infer.InferScorePipeline": 245,
     "pipelines.stages.WatchStatusPipeline": 250,
-    "pipelines.stages.CoveragePipeline": 800,
+    "pipelines.monitors.MonitorPipeline": 800,
     "pipelines.store.StorePipeline": 900,
 }
 
@@ -76,6 +76,11 @@ DRAMASCORE_MIN_COVERAGE_BY_KIND = {
     "reddit": {"score": 0.0, "author": 0.5},
 }
 DRAMASCORE_MIN_COVERAGE_BY_SOURCE: dict[str, dict[str, float]] = {}
+# More monitors (pipelines/monitors.py); fractions 0-1, a negative value turns a check off.
+DRAMASCORE_MONITOR_MAX_DROP_RATE = 0.25  # items dropped / items seen
+DRAMASCORE_MONITOR_MAX_ERROR_RATE = 0.1  # (ERROR lines + spider exceptions + download errors) / requests
+DRAMASCORE_MONITOR_MAX_VOLUME_FALL = 0.5  # reviews kept vs the source's previous finished run (-50%)
+DRAMASCORE_MONITOR_MAX_COVERAGE_FALL = 0.2  # per-field coverage fall in points (-20)
 
 EXTENSIONS = {
     "aggregator.progress.ProgressExtension": 500,
@@ -86,12 +91,21 @@ DRAMASCORE_PROGRESS_INTERVAL = 5.0
 # Politeness. MyDramaList answers plain scripted clients with Cloudflare 403s; to crawl it for real, install
 # the optional extra (pip install 'dramascore[impersonate]') and set DOWNLOAD_HANDLERS as README.md shows.
 ROBOTSTXT_OBEY = True
-USER_AGENT = "dramascore/0.1 (+https://github.com/dramascore/dramascore)"
+# Sites should know who crawls them and how to reach the operator: set your own contact URL.
+DRAMASCORE_CONTACT_URL = os.environ.get("DRAMASCORE_CONTACT_URL", "https://github.com/dramascore/dramascore")
+USER_AGENT = f"dramascore/0.1 (+{DRAMASCORE_CONTACT_URL})"
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_DELAY = 0.5
 AUTOTHROTTLE_ENABLED = True
 RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
+AUTOTHROTTLE_MAX_DELAY = 60.0
 DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
+DOWNLOADER_MIDDLEWARES = {
+    # Above RetryMiddleware (550): responses pass from high to low numbers, so it sees 429/503 first.
+    "aggregator.middleware.RetryAfterMiddleware": 560,
+}
+DRAMASCORE_RETRY_AFTER_MAX = 60  # seconds; a longer Retry-After gives the request up rather than retrying early
 
 # Scrapy 2.19's RemoteControl runs any Python code POSTed to a localhost port (and the telnet console does
 # the like): nothing an unattended crawler should expose. Operators can re-enable either for debugging.

@@ -112,7 +112,8 @@ class StorePipeline:
             for key, value in stats.items()
             if key.startswith("dramascore/dropped/")
         }
-        pages = sum(v for k, v in stats.items() if k.startswith("dramascore/pages/"))
+        # Every response counts, whatever a spider calls its pages in its own stats.
+        pages = stats.get("response_received_count", 0)
         errors = stats.get("log_count/ERROR", 0)
         plain = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in stats.items()}
         write_with_retry(

@@ -13,6 +13,12 @@ on the server's own address).
         site.base_url          # "http://127.0.0.1:<free port>"
         site.hits              # Counter: route key -> requests
         site.user_agents       # Counter: User-Agent header -> requests
+        site.not_modified      # Counter: route key -> conditional requests answered 304
+
+Every 200 carries an ETag (a hash of the body) and Last-Modified, with ``Cache-Control: max-age=0,
+must-revalidate`` so HTTP caches revalidate each time; ``If-None-Match`` / ``If-Modified-Since`` get a 304 when
+the page is unchanged. ``DemoSite(delay=0.2)`` answers slowly (tests kill crawls mid-way), and
+``site.edit_page(key, old, new)`` changes a page between crawls.
 
 Run it by hand with ``python -m aggregator.demo.server --port 8000``.
 """
@@ -22,6 +28,7 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
+import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
@@ -31,7 +38,7 @@ from aggregator.demo import reddit_api, wp_site
 from aggregator.demo.critic_pages import CriticSite
 from aggregator.demo.mdl_pages import LISTING_PATH, document, load_content, page_key, render_site
 from aggregator.demo.reddit_api import RedditApi
-from aggregator.demo.reply import Reply, query_values
+from aggregator.demo.reply import Reply, etag, is_not_modified, not_modified, query_values, with_validators
 from aggregator.demo.wp_model import load_blogs
 from aggregator.sources import SourceConfig, parse_sources
 
@@ -94,8 +101,10 @@ class _Server(ThreadingHTTPServer):
 class DemoSite:
     """The demo site on 127.0.0.1 in a daemon thread; a context manager that starts and stops it."""
 
-    def __init__(self, port: int = 0):
+    def __init__(self, port: int = 0, delay: float = 0.0):
         self.port = port
+        # Seconds each request waits before its answer: a slow site leaves time to kill a crawl mid-way.
+        self.delay = delay
         self.pages: dict[str, tuple[str, bytes]] = {
             key: (ctype, text.encode("utf-8")) for key, (ctype, text) in render_site().items()
         }
@@ -103,6 +112,9 @@ class DemoSite:
                                                     RedditApi(), CriticSite())}
         self.hits: Counter[str] = Counter()
         self.user_agents: Counter[str] = Counter()
+        self.not_modified: Counter[str] = Counter()
+        # Route key -> (ETag, Last-Modified time): a page's time moves only when its body changes.
+        self._versions: dict[str, tuple[str, float]] = {}
         self._lock = threading.Lock()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -138,12 +150,45 @@ class DemoSite:
     def __exit__(self, *exc) -> None:
         self.stop()
 
-    def reply(self, target: str, user_agent: str | None = None) -> Reply:
-        """The answer to a GET of `target` (path and query); counts the hit and the User-Agent."""
+    def edit_page(self, key: str, old: str, new: str) -> None:
+        """Change a MyDramaList-shaped page (by route key) as a site edit would; its ETag changes with it."""
+        ctype, body = self.pages[key]
+        text = body.decode("utf-8")
+        if old not in text:
+            raise ValueError(f"{old!r} is not on {key}")
+        self.pages[key] = (ctype, text.replace(old, new).encode("utf-8"))
+
+    def reply(self, target: str, user_agent: str | None = None, headers=None) -> Reply:
+        """The answer to a GET of `target` (path and query); counts the hit and the User-Agent.
+
+        `headers` (the request's) make it conditional: an unchanged 200 becomes a 304 with no body.
+        """
         key = route_key(target)
         with self._lock:
             self.hits[key] += 1
             self.user_agents[user_agent or ""] += 1
+        answer = self._answer(key, target)
+        if answer.status != 200:
+            return answer
+        last_modified = self._last_modified(key, answer.body)
+        answer = with_validators(answer, last_modified)
+        if headers is not None and is_not_modified(answer, last_modified, headers):
+            with self._lock:
+                self.not_modified[key] += 1
+            return not_modified(answer)
+        return answer
+
+    def _last_modified(self, key: str, body: bytes) -> float:
+        tag = etag(body)
+        with self._lock:
+            known = self._versions.get(key)
+            if known is None or known[0] != tag:
+                # Whole seconds (HTTP dates have no more); a page edited within the second it was first
+                # served is still told apart by its ETag, which caches send first.
+                known = self._versions[key] = (tag, float(int(time.time())))
+            return known[1]
+
+    def _answer(self, key: str, target: str) -> Reply:
         parts = urlsplit(target)
         path = parts.path or "/"
         for prefix, app in self.apps.items():
@@ -172,9 +217,12 @@ class DemoSite:
                 self._reply(send_body=False)
 
             def _reply(self, send_body: bool) -> None:
-                answer = site.reply(self.path, self.headers.get("User-Agent"))
+                if site.delay:
+                    time.sleep(site.delay)
+                answer = site.reply(self.path, self.headers.get("User-Agent"), self.headers)
                 self.send_response(answer.status)
-                self.send_header("Content-Type", answer.content_type)
+                if answer.status != 304:
+                    self.send_header("Content-Type", answer.content_type)
                 self.send_header("Content-Length", str(len(answer.body)))
                 for name, value in answer.headers:
                     self.send_header(name, value)
