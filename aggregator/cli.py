@@ -80,6 +80,10 @@ def _crawl_overrides(args) -> dict:
     overrides = _parse_pairs(args.set, "--set")
     if args.db:
         overrides["DRAMASCORE_DB"] = args.db
+    if getattr(args, "resume", False):
+        overrides["DRAMASCORE_RESUMABLE"] = True
+    if getattr(args, "cache", False):
+        overrides["DRAMASCORE_HTTPCACHE"] = True
     if args.log_level:
         overrides["LOG_LEVEL"] = args.log_level
     elif sys.stderr.isatty():
@@ -206,6 +210,10 @@ def build_parser() -> argparse.ArgumentParser:
     crawl.add_argument("-s", "--set", action="append", metavar="NAME=VALUE", help="Scrapy setting override")
     crawl.add_argument("--log-level", help="DEBUG, INFO, WARNING... (default: WARNING on a terminal, else INFO)")
     crawl.add_argument("--db", help=DB_HELP)
+    crawl.add_argument(
+        "--resume", action="store_true", help="keep a crash journal per source; a killed crawl run again carries on"
+    )
+    crawl.add_argument("--cache", action="store_true", help="revalidate cached pages: unchanged ones cost a 304")
     crawl.set_defaults(func=cmd_crawl)
 
     extract = add("extract", "Extract and normalise the reviews of a saved page as if fetched from URL; one JSON per line.")

@@ -36,6 +36,15 @@ ITEM_PIPELINES = {
 # Agreement with explicit scores is poor (docs/inferred-scores.md), so scoring weighs inferred scores low.
 DRAMASCORE_INFER_SCORES = True
 
+# State kept between crawls, relative to the working directory: cache/<source>, jobs/<source>.
+DRAMASCORE_STATE_DIR = ".dramascore"
+# Incremental re-crawls: each source's pages are kept and revalidated (RFC2616Policy), so an unchanged page
+# costs a 304 and is parsed from the cache. The runner sets HTTPCACHE_ENABLED/POLICY/DIR per source.
+DRAMASCORE_HTTPCACHE = False
+# Crash-safe crawls (aggregator.jobs): a request journal per source; a killed crawl started again carries on.
+# Forces DRAMASCORE_STORE_BATCH = 1 for the crawl (a page is done only once its reviews are committed).
+DRAMASCORE_RESUMABLE = False
+
 # Per-source normalisation knowledge (sources by configuration replace these in a later issue).
 DRAMASCORE_DEFAULT_SCALES = {"mydramalist": 10}
 DRAMASCORE_DAY_FIRST: dict[str, bool] = {}

@@ -134,7 +134,8 @@ class CoveragePipeline(_Stage):
         out = []
         if blocks and not items:
             out.append(f"review blocks seen on pages ({blocks}) but no review kept")
-        if items < self.min_items:
+        # A resumed crawl may have little left to do: its earlier runs stored the rest.
+        if items < self.min_items and not self.stats.get_value("dramascore/jobs/resumed"):
             out.append(f"only {items} reviews kept, minimum is {self.min_items}")
         if not items:
             return out

@@ -156,7 +156,7 @@ def test_a_fire_while_the_previous_run_is_going_is_skipped_and_logged(tmp_path, 
     caplog.set_level(logging.INFO, logger="dramascore.schedule")
     scheduler.start()
     try:
-        time.sleep(2.0)
+        time.sleep(2.5)
     finally:
         scheduler.stop()
     lines = trace.read_text().split()
