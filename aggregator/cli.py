@@ -11,7 +11,7 @@ from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 
-from aggregator import cli_editorial, cli_runs
+from aggregator import cli_editorial, cli_runs, cli_schedule
 from aggregator.crawl import CrawlResult, run_crawls
 from aggregator.sources import SourcesError, load_sources, select_sources
 
@@ -191,6 +191,7 @@ EXAMPLES = {
 
 EXAMPLES.update(cli_editorial.EXAMPLES)
 EXAMPLES.update(cli_runs.EXAMPLES)
+EXAMPLES.update(cli_schedule.EXAMPLES)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -237,6 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     cli_editorial.register(sub, add)
     cli_runs.register(sub, add)
+    cli_schedule.register(sub, add)
     return parser
 
 

@@ -127,7 +127,10 @@ class MonitorPipeline(CoveragePipeline):
 
     def previous_run_failures(self) -> list[str]:
         spider = self.crawler.spider
-        scope = scope_of(spider)
+        # A resumed crawl is a fragment of one crawl: its volume says nothing, and it must not become the
+        # reference a later full crawl is judged against, so it gets a scope of its own.
+        resumed = bool(self.stats.get_value("dramascore/jobs/resumed"))
+        scope = scope_of(spider) + (" (resumed)" if resumed else "")
         self.stats.set_value(SCOPE, scope)
         if spider is None or not self.db_url or (self.max_volume_fall < 0 and self.max_coverage_fall < 0):
             return []
@@ -147,7 +150,7 @@ class MonitorPipeline(CoveragePipeline):
         self.stats.set_value("dramascore/monitor/previous_run", run_id)
         out = []
         now, before = _kept(self.stats.get_stats()), _kept(previous)
-        if before and 0 <= self.max_volume_fall:
+        if before and 0 <= self.max_volume_fall and not resumed:
             change = (now - before) / before
             if change < -self.max_volume_fall:
                 out.append(

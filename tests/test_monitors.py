@@ -153,3 +153,18 @@ def test_crawl_of_pages_whose_date_class_changed_exits_1_naming_the_field(tmp_pa
     # Only the date fell: the other fields still pass their checks.
     assert not [line for line in result.stdout.splitlines() if line.startswith("FAILED") and "'date'" not in line]
     assert Path(tmp_path / "test.db").exists()
+
+
+def test_a_resumed_crawl_gets_a_scope_of_its_own_so_full_crawls_never_compare_with_it():
+    # Its volume check is exercised for real by tests/test_resume.py (a resumed run keeps few reviews).
+    from scrapy.utils.test import get_crawler
+
+    from pipelines.monitors import MonitorPipeline
+
+    crawler = get_crawler(settings_dict={"DRAMASCORE_DB": "", "DRAMASCORE_MIN_ITEMS": 1})
+    crawler.stats.open_spider()
+    crawler.spider = type("Spider", (), {"name": "mydramalist", "dramas": []})()
+    stage = MonitorPipeline.from_crawler(crawler)
+    crawler.stats.set_value("dramascore/jobs/resumed", 1)
+    assert stage.previous_run_failures() == []
+    assert crawler.stats.get_value("dramascore/monitor/scope").endswith("(resumed)")

@@ -44,7 +44,8 @@ def stored(db: str) -> tuple[set[tuple[str, str]], int]:
 
 
 def test_crawl_killed_ten_times_and_resumed_stores_exactly_the_clean_runs_reviews(tmp_path):
-    seed = int(os.environ.get("DRAMASCORE_RESUME_SEED", time.time_ns() % 10_000))
+    # Random kill points, reproducible: set DRAMASCORE_RESUME_SEED to try others.
+    seed = int(os.environ.get("DRAMASCORE_RESUME_SEED", "2611"))
     rng = random.Random(seed)
     clean_dir, crash_dir = tmp_path / "clean", tmp_path / "crash"
     clean_dir.mkdir(), crash_dir.mkdir()
