@@ -6,9 +6,16 @@ import logging
 from datetime import UTC, datetime
 
 from scrapy import signals
+from sqlalchemy import select
 
 from aggregator.items import ReviewItem
-from aggregator.store.engine import make_engine, migrate, session_factory, write_with_retry
+from aggregator.store.engine import (
+    make_engine,
+    migrate,
+    session_factory,
+    write_with_retry,
+)
+from aggregator.store.models import CrawlRun
 from aggregator.store.reviews import (
     UpsertCounts,
     finish_crawl_run,
@@ -25,6 +32,21 @@ def crawl_status(stats: dict, reason: str) -> str:
     if reason != "finished" or stats.get("dramascore/monitor/failures"):
         return "failed"
     return "finished"
+
+
+def close_abandoned_runs(session, spider: str, source: str, now: datetime) -> int:
+    """Marks as failed the runs of this source still 'running': a new run of it means their process died.
+
+    (The scheduler never starts two runs of one source at once.)
+    """
+    stale = session.scalars(select(CrawlRun).where(CrawlRun.spider == spider, CrawlRun.status == "running")).all()
+    closed = 0
+    for run in stale:
+        if (run.stats or {}).get("dramascore/source") == source:
+            run.status, run.finished_at = "failed", run.finished_at or now
+            run.stats = {**run.stats, "dramascore/monitor/failures": ["the crawl process died before it finished"]}
+            closed += 1
+    return closed
 
 
 class StorePipeline:
@@ -74,7 +96,11 @@ class StorePipeline:
                 source = get_or_create_source(session, config.name, kind=config.kind, base_url=config.base_url)
                 source.kind, source.weight = config.kind, config.weight
                 source.base_url = config.base_url or source.base_url
-            return start_crawl_run(session, spider.name, started_at=now).id
+                close_abandoned_runs(session, spider.name, config.name, now)
+            run = start_crawl_run(session, spider.name, started_at=now)
+            # The source is known from the start, so a run whose process dies can still be attributed.
+            run.stats = {"dramascore/source": config.name} if config is not None else {}
+            return run.id
 
         self.run_id = write_with_retry(self.factory, begin)
         self.stats.set_value("dramascore/run_id", self.run_id)

@@ -82,6 +82,13 @@ def test_crawl_killed_ten_times_and_resumed_stores_exactly_the_clean_runs_review
     got, rows = stored(crash_db)
     assert expected and got == expected, f"seed {seed}: lost {expected - got}, extra {got - expected}"
     assert rows == len(got), f"seed {seed}: a review was stored twice"
+    # Every killed run was closed as failed when the next one started: none is left "running".
+    engine = sa.create_engine(crash_db)
+    with engine.connect() as conn:
+        statuses = dict(conn.execute(sa.text("SELECT status, count(*) FROM crawl_runs GROUP BY status")).all())
+    engine.dispose()
+    # (A process killed while starting up may die before it records a run at all.)
+    assert "running" not in statuses and statuses.get("failed", 0) >= 1, statuses
 
 
 def test_killed_crawl_leaves_a_journal_that_the_next_run_resumes(tmp_path, sqlite_url):
