@@ -84,6 +84,8 @@ def _crawl_overrides(args) -> dict:
         overrides["DRAMASCORE_RESUMABLE"] = True
     if getattr(args, "cache", False):
         overrides["DRAMASCORE_HTTPCACHE"] = True
+    if getattr(args, "full", False):
+        overrides["DRAMASCORE_REVISIT_ALL"] = True
     if args.log_level:
         overrides["LOG_LEVEL"] = args.log_level
     elif sys.stderr.isatty():
@@ -215,6 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--resume", action="store_true", help="keep a crash journal per source; a killed crawl run again carries on"
     )
     crawl.add_argument("--cache", action="store_true", help="revalidate cached pages: unchanged ones cost a 304")
+    crawl.add_argument("--full", action="store_true", help="with --cache: also revisit pages that stopped changing")
     crawl.set_defaults(func=cmd_crawl)
 
     extract = add("extract", "Extract and normalise the reviews of a saved page as if fetched from URL; one JSON per line.")

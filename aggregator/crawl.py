@@ -86,6 +86,8 @@ def source_settings(settings: Settings, source: SourceConfig) -> dict:
             HTTPCACHE_POLICY="scrapy.extensions.httpcache.RFC2616Policy",
             HTTPCACHE_DIR=str(state_dir(settings, "cache", source.name)),
             HTTPCACHE_EXPIRATION_SECS=0,
+            # Incremental crawls also revisit review pages of dramas that stopped changing less often.
+            DRAMASCORE_REVISIT_LEDGER=str(state_dir(settings, "revisit", f"{source.name}.sqlite")),
         )
     if settings.getbool("DRAMASCORE_RESUMABLE"):
         # aggregator.jobs: a crash-safe request journal; a page is done once its items are committed,

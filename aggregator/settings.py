@@ -44,6 +44,11 @@ DRAMASCORE_HTTPCACHE = False
 # Crash-safe crawls (aggregator.jobs): a request journal per source; a killed crawl started again carries on.
 # Forces DRAMASCORE_STORE_BATCH = 1 for the crawl (a page is done only once its reviews are committed).
 DRAMASCORE_RESUMABLE = False
+# With --cache: a review page unchanged for STALE days is fetched again only every EVERY days (aggregator.revisit);
+# --full (DRAMASCORE_REVISIT_ALL) fetches everything.
+DRAMASCORE_REVISIT_STALE_DAYS = 30
+DRAMASCORE_REVISIT_EVERY_DAYS = 7
+DRAMASCORE_REVISIT_ALL = False
 
 # Per-source normalisation knowledge (sources by configuration replace these in a later issue).
 DRAMASCORE_DEFAULT_SCALES = {"mydramalist": 10}
@@ -113,6 +118,8 @@ DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
 DOWNLOADER_MIDDLEWARES = {
     # Above RetryMiddleware (550): responses pass from high to low numbers, so it sees 429/503 first.
     "aggregator.middleware.RetryAfterMiddleware": 560,
+    # Early, so a skipped request never reaches the cache or the network.
+    "aggregator.revisit.RevisitMiddleware": 100,
 }
 DRAMASCORE_RETRY_AFTER_MAX = 60  # seconds; a longer Retry-After gives the request up rather than retrying early
 

@@ -145,7 +145,8 @@ class MyDramaListSpider(SourceSpider):
         for url in extract_review_page_urls(page_body(response), response.url):
             page = review_page_number(url)
             if self.max_review_pages == 0 or (page is not None and page <= self.max_review_pages):
-                yield self.request(url, self.parse_reviews)
+                # Review pages of a drama that stopped changing may be revisited less often (aggregator.revisit).
+                yield self.request(url, self.parse_reviews, meta={"dramascore_revisit": True})
 
     def _inc(self, key: str, count: int = 1) -> None:
         # A zero is still recorded: "0 blocks" is what a monitor needs to see when the markup changes.
