@@ -13,18 +13,11 @@ from pathlib import Path
 
 from aggregator import cli_editorial, cli_runs, cli_schedule
 from aggregator.crawl import CrawlResult, run_crawls
+from aggregator.report import table
 from aggregator.sources import SourcesError, load_sources, select_sources
 
 SOURCES_HELP = "sources file (default: ./sources.toml, else the one shipped with dramascore)"
 DB_HELP = "SQLAlchemy URL of the store (default: $DRAMASCORE_DB or sqlite:///dramascore.db)"
-
-
-def _table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
-    cells = [[str(h) for h in headers]] + [["" if v is None else str(v) for v in row] for row in rows]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
 
 
 def format_results(results: Sequence[CrawlResult]) -> str:
@@ -42,7 +35,7 @@ def format_results(results: Sequence[CrawlResult]) -> str:
         )
         for r in results
     ]
-    out = _table(["source", "status", "pages", "items", "new", "updated", "unchanged", "dropped", "errors"], rows)
+    out = table(["source", "status", "pages", "items", "new", "updated", "unchanged", "dropped", "errors"], rows)
     for r in results:
         for failure in r.failures:
             out += f"\nFAILED {r.spider}: {failure}"
@@ -50,7 +43,7 @@ def format_results(results: Sequence[CrawlResult]) -> str:
 
 
 def format_dramas(rows) -> str:
-    return _table(
+    return table(
         ["drama", "year", "reviews", "scored", "mean score", "sources"],
         [
             (

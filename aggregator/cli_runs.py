@@ -74,7 +74,7 @@ def _started(value: datetime) -> str:
 
 
 def format_runs(runs: Sequence[CrawlRun]) -> str:
-    from aggregator.cli import _table
+    from aggregator.report import table
 
     rows = [
         (
@@ -91,7 +91,7 @@ def format_runs(runs: Sequence[CrawlRun]) -> str:
         )
         for run in runs
     ]
-    out = _table(HEADERS, rows)
+    out = table(HEADERS, rows)
     for run in runs:
         for failure in failures_of(run):
             out += f"\nFAILED #{run.id} {source_of(run)}: {failure}"
