@@ -13,7 +13,7 @@ from collections.abc import Callable
 from sqlalchemy import select
 
 from aggregator.scoring import SETTINGS, Params
-from aggregator.store.models import CORRECTION_KINDS, Consensus, Drama, Source
+from aggregator.store.models import CORRECTION_KINDS, Source
 
 DB_HELP = "SQLAlchemy URL of the store (default: $DRAMASCORE_DB or sqlite:///dramascore.db)"
 SET_HELP = "scoring setting override, e.g. DRAMASCORE_SCORE_PRIOR_WEIGHT=10 (repeatable)"
@@ -101,8 +101,8 @@ def cmd_show(args) -> int:
 def _correct(session, args, params: Params) -> tuple[str, list[str]]:
     """Record the correction and re-score what it affects; returns its description and the score changes."""
     from aggregator.report import describe
-    from aggregator.store.consensus import find_drama, refresh_consensus
-    from aggregator.store.corrections import affected_dramas, record_correction
+    from aggregator.store.consensus import find_drama
+    from aggregator.store.editing import apply_correction
 
     reviews = args.review or []
     targets: dict = {"other_review_id": args.other_review, "value": args.value}
@@ -123,19 +123,15 @@ def _correct(session, args, params: Params) -> tuple[str, list[str]]:
             known = ", ".join(session.scalars(select(Source.name).order_by(Source.name))) or "none yet"
             raise ValueError(f"no source called {args.source!r} (known: {known})")
         targets["source_id"] = source.id
-    correction = record_correction(session, args.kind, editor=args.editor, reason=args.reason, **targets)
-    dramas = sorted(affected_dramas(session, correction))
-    before = {d: session.get(Consensus, d) for d in dramas}
-    before = {d: (row.score if row else None) for d, row in before.items()}
-    refresh_consensus(session, dramas, params)
-    session.expire_all()
-    changes = []
-    for d in dramas:
-        row, drama = session.get(Consensus, d), session.get(Drama, d)
-        after = "no score (merged away)" if row is None else "-" if row.score is None else f"{row.score:.1f}"
-        old = "-" if before[d] is None else f"{before[d]:.1f}"
-        changes.append(f"  drama {d} {drama.title!r}: {old} -> {after}")
-    return describe(correction), changes
+    correction, changes = apply_correction(
+        session, args.kind, editor=args.editor, reason=args.reason, params=params, **targets
+    )
+    lines = []
+    for c in changes:
+        after = "no score (merged away)" if c.merged_away else "-" if c.after is None else f"{c.after:.1f}"
+        old = "-" if c.before is None else f"{c.before:.1f}"
+        lines.append(f"  drama {c.drama_id} {c.title!r}: {old} -> {after}")
+    return describe(correction), lines
 
 
 def cmd_correct(args) -> int:
@@ -159,11 +155,9 @@ def cmd_correct(args) -> int:
 
 def _revoke(session, args, params: Params) -> str:
     from aggregator.report import describe
-    from aggregator.store.consensus import refresh_consensus
-    from aggregator.store.corrections import affected_dramas, revoke_correction
+    from aggregator.store.editing import apply_revocation
 
-    correction = revoke_correction(session, args.revoke, editor=args.editor or "")
-    refresh_consensus(session, affected_dramas(session, correction), params)
+    correction, _ = apply_revocation(session, args.revoke, editor=args.editor or "", params=params)
     return describe(correction)
 
 
