@@ -11,7 +11,7 @@ from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 
-from aggregator import cli_editorial, cli_runs, cli_schedule
+from aggregator import cli_editorial, cli_export, cli_runs, cli_schedule, cli_web
 from aggregator.crawl import CrawlResult, run_crawls
 from aggregator.report import table
 from aggregator.sources import SourcesError, load_sources, select_sources
@@ -173,7 +173,30 @@ def cmd_demo(args) -> int:
     print()
     args.search = None
     cmd_dramas(args)
-    return 0 if all(r.ok for r in results) else 1
+    ok = all(r.ok for r in results)
+    if args.no_serve or not ok:
+        return 0 if ok else 1
+    return _serve_demo(args)
+
+
+def _serve_demo(args) -> int:
+    """After the demo crawl: the editors' page on the store it filled, with a token for this session."""
+    import secrets
+
+    from aggregator.web.app import serve
+
+    token = args.editor_token or secrets.token_urlsafe(12)
+    config = cli_web.web_config(args.db, {"DRAMASCORE_EDITOR_TOKEN": token})
+    print()
+    print(f"Editor token for this demo: {token}  (sign in with it and your name to correct data)")
+    try:
+        serve(config, "127.0.0.1", args.web_port, on_ready=lambda url: cli_web.announce(url, config))
+    except OSError as exc:
+        print(f"dramascore: cannot serve the editor page on port {args.web_port}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        pass
+    return 0
 
 
 EXAMPLES = {
@@ -187,6 +210,8 @@ EXAMPLES = {
 EXAMPLES.update(cli_editorial.EXAMPLES)
 EXAMPLES.update(cli_runs.EXAMPLES)
 EXAMPLES.update(cli_schedule.EXAMPLES)
+EXAMPLES.update(cli_web.EXAMPLES)
+EXAMPLES.update(cli_export.EXAMPLES)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -225,16 +250,27 @@ def build_parser() -> argparse.ArgumentParser:
     dramas.add_argument("--db", help=DB_HELP)
     dramas.set_defaults(func=cmd_dramas)
 
-    demo = add("demo", "Serve the bundled demo site on 127.0.0.1, crawl it into the store and print the dramas.")
+    demo = add(
+        "demo",
+        "Serve the bundled demo site on 127.0.0.1, crawl it into the store, print the dramas, then serve the "
+        "editors' page on it (until Ctrl-C).",
+    )
     demo.add_argument("--db", help=DB_HELP)
     demo.add_argument("--port", type=int, default=8765, help="port for the demo site on 127.0.0.1 (default 8765)")
     demo.add_argument("-s", "--set", action="append", metavar="NAME=VALUE", help="Scrapy setting override")
     demo.add_argument("--log-level", help="DEBUG, INFO, WARNING... (default: WARNING on a terminal, else INFO)")
+    demo.add_argument("--no-serve", action="store_true", help="exit after the crawl instead of serving the editor page")
+    demo.add_argument(
+        "--web-port", type=int, default=cli_web.DEFAULT_PORT, help=f"port of the editor page (default {cli_web.DEFAULT_PORT})"
+    )
+    demo.add_argument("--editor-token", help="token to sign in with (default: a random one, printed)")
     demo.set_defaults(func=cmd_demo)
 
     cli_editorial.register(sub, add)
     cli_runs.register(sub, add)
     cli_schedule.register(sub, add)
+    cli_web.register(sub, add)
+    cli_export.register(sub, add)
     return parser
 
 

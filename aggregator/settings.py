@@ -132,3 +132,10 @@ TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_FORMATTER = "aggregator.logformat.DramascoreLogFormatter"
 LOG_LEVEL = "INFO"
+
+# The editors' web page (`dramascore serve`): the token editors sign in with (unset: the pages are read-only),
+# the key that signs their cookies (unset: a random one per process, so a restart signs everyone out), and how
+# long API clients may cache an answer (seconds).
+DRAMASCORE_EDITOR_TOKEN = os.environ.get("DRAMASCORE_EDITOR_TOKEN") or None
+DRAMASCORE_WEB_SECRET = os.environ.get("DRAMASCORE_WEB_SECRET") or None
+DRAMASCORE_API_CACHE_SECONDS = 60

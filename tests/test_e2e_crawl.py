@@ -115,7 +115,7 @@ def test_demo_crawls_every_source_kind_into_one_database(tmp_path):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = str(probe.getsockname()[1])
-    result = dramascore("demo", "--port", port, "--db", db, cwd=tmp_path)
+    result = dramascore("demo", "--port", port, "--db", db, "--no-serve", cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Soundtrack #1" in result.stdout and "mean score" in result.stdout
     kinds = scalar(db, "SELECT count(DISTINCT kind) FROM sources WHERE id IN (SELECT source_id FROM reviews)")
@@ -149,7 +149,7 @@ def test_demo_crawls_every_source_kind_into_one_database(tmp_path):
     score = scalar(db, f"SELECT score FROM consensus WHERE drama_id = {soundtrack}")
     assert 0 <= score <= 100
     # A second run changes nothing, the consensus included.
-    again = dramascore("demo", "--port", port, "--db", db, cwd=tmp_path)
+    again = dramascore("demo", "--port", port, "--db", db, "--no-serve", cwd=tmp_path)
     assert again.returncode == 0, again.stdout + again.stderr
     assert scalar(db, "SELECT sum(reviews_new) + sum(reviews_updated) FROM crawl_runs WHERE id > 5") == 0
     assert scalar(db, f"SELECT score FROM consensus WHERE drama_id = {soundtrack}") == score

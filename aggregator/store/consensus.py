@@ -13,7 +13,9 @@ Which reviews count for a drama, every time it is scored:
   inferred score would be (a review's own explicit or episode scores still come first).
 
 A review's date for "the author's latest opinion" is its publication date, else when it was first seen.
-Functions take the caller's Session and never commit.
+A consensus row's ``per_source`` / ``per_episode`` are written as rows of ``consensus_sources`` /
+``consensus_episodes`` too, for the SQL views (docs/schema.md). On PostgreSQL a refresh holds an advisory lock
+until the caller commits, so refreshes take turns. Functions take the caller's Session and never commit.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, insert, or_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -33,6 +35,8 @@ from aggregator.store.corrections import CorrectionSet, active_corrections
 from aggregator.store.models import (
     Author,
     Consensus,
+    ConsensusEpisode,
+    ConsensusSource,
     Correction,
     Drama,
     DramaAlias,
@@ -44,6 +48,9 @@ from aggregator.store.models import (
     utcnow,
 )
 from aggregator.store.reviews import CHUNK
+
+# Any constant will do: every dramascore process refreshing one PostgreSQL database takes the same one.
+PG_CONSENSUS_LOCK = 0x64735F63
 
 
 @dataclass
@@ -148,9 +155,36 @@ def _upsert(session: Session, rows: list[dict]) -> None:
     stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Consensus.__table__)
     set_ = {c.name: stmt.excluded[c.name] for c in Consensus.__table__.columns if c.name != "drama_id"}
     session.execute(stmt.on_conflict_do_update(index_elements=["drama_id"], set_=set_), rows)
+    _replace_children(session, rows)
+
+
+def _replace_children(session: Session, rows: list[dict]) -> None:
+    """The per-source and per-episode rows of these consensus rows: the old ones deleted, the new inserted."""
+    ids = [row["drama_id"] for row in rows]
+    for model in (ConsensusSource, ConsensusEpisode):
+        session.execute(delete(model.__table__).where(model.__table__.c.drama_id.in_(ids)))
+    by_source = [
+        {"drama_id": row["drama_id"], "source": name, "n": s["n"], "mean": s["mean"], "weight": s["weight"]}
+        for row in rows
+        for name, s in sorted(row["per_source"].items())
+    ]
+    by_episode = [
+        {"drama_id": row["drama_id"], "episode": int(episode), "n": e["n"], "mean": e["mean"]}
+        for row in rows
+        for episode, e in sorted(row["per_episode"].items(), key=lambda kv: int(kv[0]))
+    ]
+    if by_source:
+        session.execute(insert(ConsensusSource.__table__), by_source)
+    if by_episode:
+        session.execute(insert(ConsensusEpisode.__table__), by_episode)
 
 
 def _refresh(session: Session, drama_ids: set[int] | None, params: Params) -> int:
+    if session.get_bind().dialect.name == "postgresql":
+        # Two workers finishing at once would both replace one drama's child rows (duplicate keys) and each
+        # score without the other's uncommitted reviews: they take turns until the caller commits. SQLite
+        # already lets one writer in at a time.
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_CONSENSUS_LOCK})
     active = CorrectionSet.load(session)
     if drama_ids is None:
         existing = set(session.scalars(select(Drama.id)))
@@ -164,6 +198,9 @@ def _refresh(session: Session, drama_ids: set[int] | None, params: Params) -> in
     targets = {active.final_drama(d) for d in existing}
     gone = sorted((asked - existing) | {d for d in existing if active.final_drama(d) != d})
     for chunk in _chunks(gone):
+        # Child rows first: foreign keys cascade on PostgreSQL, but only with PRAGMA foreign_keys on SQLite.
+        for model in (ConsensusSource, ConsensusEpisode):
+            session.execute(delete(model.__table__).where(model.__table__.c.drama_id.in_(chunk)))
         session.execute(delete(Consensus.__table__).where(Consensus.drama_id.in_(chunk)))
     # The global mean (the default prior) needs every drama's opinions: then load them all once.
     everything = _load(session, active, None) if drama_ids is None or params.prior_mean is None else None

@@ -319,3 +319,30 @@ class Consensus(Base):
     agreement: Mapped[str | None]
     per_source: Mapped[dict[str, Any]] = mapped_column(default=dict)
     per_episode: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class ConsensusSource(Base):
+    """One source's part in a drama's consensus (``Consensus.per_source`` as rows, for SQL readers).
+
+    ``n`` voices from the source with a value, ``mean`` their weighted mean (0-100), ``weight`` their summed
+    weight. Written with the consensus row; deleting that row deletes these.
+    """
+
+    __tablename__ = "consensus_sources"
+
+    drama_id: Mapped[int] = mapped_column(ForeignKey("consensus.drama_id", ondelete="CASCADE"), primary_key=True)
+    source: Mapped[str] = mapped_column(primary_key=True)
+    n: Mapped[int]
+    mean: Mapped[float]
+    weight: Mapped[float]
+
+
+class ConsensusEpisode(Base):
+    """One episode's score in a drama's consensus (``Consensus.per_episode`` as rows): ``n`` voices, plain mean."""
+
+    __tablename__ = "consensus_episodes"
+
+    drama_id: Mapped[int] = mapped_column(ForeignKey("consensus.drama_id", ondelete="CASCADE"), primary_key=True)
+    episode: Mapped[int] = mapped_column(primary_key=True)
+    n: Mapped[int]
+    mean: Mapped[float]

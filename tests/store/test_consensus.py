@@ -10,7 +10,6 @@ from sqlalchemy import func, select
 
 from aggregator.items import Rating, ReviewItem
 from aggregator.scoring import Params, Result
-from aggregator.store import consensus as consensus_module
 from aggregator.store.consensus import (
     drama_report,
     find_drama,
@@ -20,7 +19,7 @@ from aggregator.store.consensus import (
     rescore_all,
 )
 from aggregator.store.engine import write_with_retry
-from aggregator.store.models import Consensus, DuplicateLink, Review
+from aggregator.store.models import Consensus, ConsensusSource, DuplicateLink, Review
 from aggregator.store.reviews import upsert_reviews
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -149,40 +148,30 @@ def test_a_drama_without_reviews_gets_an_empty_tbd_row_and_unknown_ids_are_ignor
 
 
 def test_two_refreshes_of_one_drama_at_once_leave_one_row(factory):
+    # SQLite serialises the writers with BEGIN IMMEDIATE, PostgreSQL with the refresh's advisory lock:
+    # two workers finishing together must both succeed and leave one row (and one set of breakdown rows).
     ids = store(factory, [item("1", 80.0), item("2", 90.0), item("3", 100.0)])
     drama = drama_of(factory, ids["1"])
-    engine = factory.kw["bind"]
     barrier = threading.Barrier(2, timeout=10)
-    original = consensus_module._upsert
-    if engine.dialect.name == "postgresql":
-        # Both transactions have read and neither has written: both INSERTs race for the same key.
-        def racing(session, rows):
-            barrier.wait()
-            original(session, rows)
-
-        consensus_module._upsert = racing
     results, errors = [], []
 
     def work():
         try:
-            if engine.dialect.name != "postgresql":
-                barrier.wait()  # SQLite: BEGIN IMMEDIATE serialises the writers; they still start together
+            barrier.wait()
             results.append(refresh(factory, [drama]))
         except Exception as exc:  # noqa: BLE001 - reported by the assertion below
             errors.append(exc)
 
     threads = [threading.Thread(target=work) for _ in range(2)]
-    try:
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(20)
-    finally:
-        consensus_module._upsert = original
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(20)
     assert errors == [] and results == [1, 1]
     with factory() as s:
         assert s.scalar(select(func.count()).select_from(Consensus)) == 1
         assert s.get(Consensus, drama).score == pytest.approx(77.5)
+        assert s.scalar(select(func.count()).select_from(ConsensusSource)) == 1
 
 
 def test_drama_report_flags_every_review(factory):
