@@ -14,25 +14,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aggregator.store.models import CrawlRun
+from aggregator.store.queries import failures_of, source_of
 
 DB_HELP = "SQLAlchemy URL of the store (default: $DRAMASCORE_DB or sqlite:///dramascore.db)"
 EXAMPLES = {"runs": "example: dramascore runs --failed"}
 HEADERS = ["id", "source", "spider", "started", "duration", "status", "pages", "new/upd/same", "dropped", "errors"]
 BATCH = 200
-
-
-def source_of(run: CrawlRun) -> str:
-    """The configured source a run crawled (kept in its stats by pipelines/store.py), else its spider."""
-    return (run.stats or {}).get("dramascore/source") or run.spider
-
-
-def failures_of(run: CrawlRun) -> list[str]:
-    stats = run.stats or {}
-    failures = [str(f) for f in stats.get("dramascore/monitor/failures") or []]
-    reason = stats.get("finish_reason")
-    if run.status == "failed" and reason and reason != "finished" and not failures:
-        failures.append(f"spider closed: {reason}")
-    return failures
 
 
 def select_runs(session: Session, *, source: str | None = None, limit: int = 20, failed: bool = False) -> list[CrawlRun]:

@@ -93,3 +93,18 @@ def dramas_needing_review(session: Session) -> list[Drama]:
     """Dramas created although they looked like an existing one (``match_note`` says which), oldest first."""
     query = select(Drama).where(Drama.needs_review.is_(True)).order_by(Drama.created_at, Drama.id)
     return list(session.scalars(query))
+
+
+def source_of(run: CrawlRun) -> str:
+    """The configured source a run crawled (kept in its stats by pipelines/store.py), else its spider."""
+    return (run.stats or {}).get("dramascore/source") or run.spider
+
+
+def failures_of(run: CrawlRun) -> list[str]:
+    """Why a run failed: its monitors' failures, else the spider's close reason."""
+    stats = run.stats or {}
+    failures = [str(f) for f in stats.get("dramascore/monitor/failures") or []]
+    reason = stats.get("finish_reason")
+    if run.status == "failed" and reason and reason != "finished" and not failures:
+        failures.append(f"spider closed: {reason}")
+    return failures

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Res
 from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
-from aggregator.cli_runs import failures_of, source_of
+from aggregator.store.queries import failures_of, source_of
 from aggregator.scoring import BAND_LABELS, Result
 from aggregator.store import catalog
 from aggregator.store.consensus import ReviewLine, drama_report
