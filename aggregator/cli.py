@@ -11,7 +11,7 @@ from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 
-from aggregator import cli_editorial, cli_export, cli_runs, cli_schedule, cli_web
+from aggregator import cli_editorial, cli_export, cli_runs, cli_schedule, cli_web, cli_worker
 from aggregator.crawl import CrawlResult, run_crawls
 from aggregator.report import table
 from aggregator.sources import SourcesError, load_sources, select_sources
@@ -98,6 +98,11 @@ def cmd_crawl(args) -> int:
     if args.sources:
         overrides["DRAMASCORE_SOURCES"] = args.sources
     try:
+        from aggregator.crawl import project_settings
+        from aggregator.distributed import shared_crawl_settings
+
+        # DRAMASCORE_REDIS_URL set: this crawl is a worker of a shared crawl (docs/workers.md) that starts the round.
+        overrides.update(shared_crawl_settings(project_settings(overrides)))
         sources = _sources(args)
         if not sources:
             print("dramascore: no enabled source matches", file=sys.stderr)
@@ -212,6 +217,7 @@ EXAMPLES.update(cli_runs.EXAMPLES)
 EXAMPLES.update(cli_schedule.EXAMPLES)
 EXAMPLES.update(cli_web.EXAMPLES)
 EXAMPLES.update(cli_export.EXAMPLES)
+EXAMPLES.update(cli_worker.EXAMPLES)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -271,6 +277,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_schedule.register(sub, add)
     cli_web.register(sub, add)
     cli_export.register(sub, add)
+    cli_worker.register(sub, add)
     return parser
 
 

@@ -139,3 +139,10 @@ LOG_LEVEL = "INFO"
 DRAMASCORE_EDITOR_TOKEN = os.environ.get("DRAMASCORE_EDITOR_TOKEN") or None
 DRAMASCORE_WEB_SECRET = os.environ.get("DRAMASCORE_WEB_SECRET") or None
 DRAMASCORE_API_CACHE_SECONDS = 60
+
+# Shared crawls over many machines (docs/workers.md): the Redis of the shared queue; unset, each crawl runs alone.
+DRAMASCORE_REDIS_URL = os.environ.get("DRAMASCORE_REDIS_URL")
+DRAMASCORE_REDIS_PREFIX = "dramascore"
+DRAMASCORE_WORKER_IDLE_CLOSE = 10.0  # seconds a worker waits once the round is done everywhere; 0 = forever
+DRAMASCORE_WORKER_POLL = 0.5  # seconds between an idle worker's looks at the queue (Scrapy's heartbeat: 5)
+DRAMASCORE_WORKER_TTL = 30.0  # seconds without a heartbeat before a worker's claimed requests go back

@@ -14,9 +14,12 @@ item named that way is an exact match. Functions take the caller's Session and n
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TypeVar
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from aggregator.items import ReviewItem
@@ -25,6 +28,11 @@ from aggregator.store.models import Drama, DramaAlias, Source, compact_title_key
 
 # Keeps IN lists well under SQLite's and PostgreSQL's bound-parameter limits.
 CHUNK = 500
+# Tries of one batch's resolution when other writers keep creating its dramas first (each try sees theirs).
+RESOLVE_ATTEMPTS = 5
+
+logger = logging.getLogger(__name__)
+K = TypeVar("K")
 
 
 def _chunks(values: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
@@ -279,6 +287,31 @@ class DramaResolver:
         )  # fmt: skip
         drama.aliases.append(alias)
         self._index_alias(drama, alias)
+
+
+def resolve_batch(
+    session: Session, pairs: Mapping[K, tuple[Source, ReviewItem]], *, attempts: int = RESOLVE_ATTEMPTS, **match: float
+) -> dict[K, Drama]:
+    """The drama of each (source, item) of a batch, new dramas and aliases flushed (they have ids).
+
+    Two writers (PostgreSQL workers) can create the same drama at the same moment: the second one's insert
+    of the site alias waits for the first to commit, then fails on the unique (source, site id). That try is
+    rolled back to a savepoint and the batch resolved again, which now finds the first writer's rows.
+    `match` passes the fuzzy thresholds (``accept``, ``doubt``) to `DramaResolver`.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            with session.begin_nested():
+                resolver = DramaResolver(session, **match)
+                resolver.prefetch(pairs.values())
+                dramas = {key: resolver.resolve(source, item) for key, (source, item) in pairs.items()}
+                session.flush()
+            return dramas
+        except IntegrityError as exc:
+            if attempt == attempts:
+                raise
+            logger.info("another writer created a drama of this batch first (try %d/%d): %s", attempt, attempts, exc.orig)
+    raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
 
 def _placeholder(source: Source, site_id: str | None) -> str:

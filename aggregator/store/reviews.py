@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from aggregator.items import ReviewItem
 
 # Drama resolution lives in `aggregator.store.dramas`; `resolve_drama` is re-exported for existing callers.
-from aggregator.store.dramas import DramaResolver, resolve_drama  # noqa: F401
+from aggregator.store.dramas import DramaResolver, resolve_batch, resolve_drama  # noqa: F401
 from aggregator.store.models import Author, CrawlRun, Rating, Review, Source
 
 RUN_STATUSES = ("running", "finished", "failed")
@@ -107,12 +107,21 @@ def content_hash(item: ReviewItem) -> str:
     A relative date ("3 days ago") resolves differently on every crawl; its raw text still counts, so a review
     is not "updated" just because it was read a day later (the first resolution is kept).
     """
-    data = asdict(item)
+    # Shallow: json.dumps walks lists and dicts itself and `_hash_default` turns each Rating into the dict
+    # asdict() would make, so the text (and the hash of every stored review) is unchanged; asdict's deep
+    # copy of every field was a third of a batch upsert's time (bench/store.py).
+    data = {f.name: getattr(item, f.name) for f in fields(item)}
     data.pop("crawled_at", None)
     if item.published_relative:
         data.pop("published_at", None)
-    text = json.dumps(data, sort_keys=True, default=_json_default, ensure_ascii=False)
+    text = json.dumps(data, sort_keys=True, default=_hash_default, ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _hash_default(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: getattr(value, f.name) for f in fields(value)}
+    return _json_default(value)
 
 
 def _upsert_authors(session: Session, entries: dict[tuple[int, str], ReviewItem]) -> dict[tuple[int, str], int]:
@@ -231,10 +240,8 @@ def _write_changed(
 
     Returns the ids of the dramas the written reviews belong to.
     """
-    resolver = DramaResolver(session, **match)
-    resolver.prefetch((sources[item.source], item) for item, _ in changed.values())
-    dramas = {key: resolver.resolve(sources[item.source], item) for key, (item, _) in changed.items()}
-    session.flush()  # new dramas and aliases get their ids
+    # New dramas and aliases get their ids; another writer creating one of them at the same moment is retried.
+    dramas = resolve_batch(session, {key: (sources[item.source], item) for key, (item, _) in changed.items()}, **match)
 
     authors = {(sid, item.author_handle): item for (sid, _), (item, _) in changed.items() if item.author_handle}
     author_ids = _upsert_authors(session, authors)
