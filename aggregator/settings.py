@@ -32,9 +32,10 @@ ITEM_PIPELINES = {
     "pipelines.store.StorePipeline": 900,
 }
 
-# Infer a 0-100 score from each review's text (kept in inferred_score, never in score); False turns it off.
+# Infer a 0-100 score from a review's text (kept in inferred_score, never in score): "unscored" (reviews with
+# neither an explicit nor an episode score, the only ones scoring uses it for), "all", or False (off).
 # Agreement with explicit scores is poor (docs/inferred-scores.md), so scoring weighs inferred scores low.
-DRAMASCORE_INFER_SCORES = True
+DRAMASCORE_INFER_SCORES = "unscored"
 
 # State kept between crawls, relative to the working directory: cache/<source>, jobs/<source>.
 DRAMASCORE_STATE_DIR = ".dramascore"

@@ -36,6 +36,8 @@ class NormaliseConfig:
     """Source -> whether "03/04/2022" is 3 April (True) or 4 March (False)."""
     date_languages: Mapping[str, Sequence[str]] = field(default_factory=dict)
     """Source -> dateparser language hints for dates the fast path does not know."""
+    infer: str | None = "unscored"
+    """Which reviews get a score inferred from their text: "unscored", "all" or None (``pipelines.infer``)."""
 
     @classmethod
     def from_settings(cls, settings, sources: Sequence[SourceConfig] = ()) -> NormaliseConfig:
@@ -49,7 +51,12 @@ class NormaliseConfig:
             day_first[source.name] = source.day_first
             if source.language:
                 languages.setdefault(source.name, [source.language.split("-")[0]])
-        return cls(default_scales=scales, day_first=day_first, date_languages=languages)
+        from pipelines.infer import infer_mode
+
+        return cls(
+            default_scales=scales, day_first=day_first, date_languages=languages,
+            infer=infer_mode(settings.get("DRAMASCORE_INFER_SCORES", "unscored")),
+        )  # fmt: skip
 
 
 def _null(item: ReviewItem, name: str, reason: str | None, count: Count) -> None:
@@ -131,7 +138,8 @@ def normalise_inferred(item: ReviewItem, cfg: NormaliseConfig, count: Count = _n
     # Imported here: loading VADER's lexicon is only worth it when a score is actually inferred.
     from pipelines.infer import infer_review_score
 
-    infer_review_score(item, count)
+    if cfg.infer is not None:
+        infer_review_score(item, count, mode=cfg.infer)
 
 
 STEPS = (

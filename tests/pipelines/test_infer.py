@@ -7,8 +7,8 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.test import get_crawler
 
 from aggregator.crawl import project_settings
-from aggregator.items import ReviewItem
-from pipelines.infer import InferScorePipeline, infer_review_score
+from aggregator.items import Rating, ReviewItem
+from pipelines.infer import InferScorePipeline, infer_mode, infer_review_score
 from pipelines.normalise.sentiment import METHOD
 from pipelines.stages import TextPipeline
 
@@ -48,14 +48,43 @@ def crawler_for(cls, **settings):
 
 
 def run(*items: ReviewItem, **settings):
-    """Items through TextPipeline then InferScorePipeline, as a crawl runs them; returns items and stats."""
+    """Items through TextPipeline then InferScorePipeline, as a crawl runs them; returns items and stats.
+
+    Mode "all" unless a test says otherwise: the items carry explicit scores.
+    """
+    settings.setdefault("DRAMASCORE_INFER_SCORES", "all")
     crawler, infer = crawler_for(InferScorePipeline, **settings)
     text = TextPipeline.from_crawler(crawler)
     out = [infer.process_item(text.process_item(i)) for i in items]
     return out, crawler.stats.get_stats()
 
 
-def test_every_review_with_a_body_gets_an_inferred_score_beside_its_own():
+def test_by_default_only_reviews_without_a_score_of_their_own_get_one():
+    unscored = item(source_review_id="u", score_raw=None, score=None)
+    episodes = item(source_review_id="e", score_raw=None, score=None,
+                    episode_scores=[Rating(score_raw="4/5", episode=1, score=80.0)])  # fmt: skip
+    (scored, unscored, episodes), stats = run(item(), unscored, episodes, DRAMASCORE_INFER_SCORES=True)
+    assert unscored.inferred_method == METHOD and unscored.inferred_score > 70
+    assert (scored.inferred_score, episodes.inferred_score) == (None, None)
+    assert "inferred_score" not in scored.null_reasons
+    assert stats["dramascore/inferred/skipped/has_score"] == 2 and stats["dramascore/inferred/scored"] == 1
+
+
+@pytest.mark.parametrize(
+    ("value", "mode"),
+    [(True, "unscored"), ("unscored", "unscored"), ("ALL", "all"), ("all", "all"), (False, None), ("off", None),
+     ("0", None)],
+)  # fmt: skip
+def test_infer_mode_reads_the_setting(value, mode):
+    assert infer_mode(value) == mode
+
+
+def test_an_unknown_mode_is_a_clear_error():
+    with pytest.raises(ValueError, match="DRAMASCORE_INFER_SCORES"):
+        infer_mode("sometimes")
+
+
+def test_in_mode_all_every_review_with_a_body_gets_an_inferred_score_beside_its_own():
     (praised, panned), stats = run(item(), item(source_review_id="900002", body_raw=PANNING, score=30.0))
     assert praised.inferred_method == panned.inferred_method == METHOD
     assert praised.inferred_score > 70 and panned.inferred_score < 30
@@ -84,7 +113,7 @@ def test_a_review_without_a_body_is_counted_but_has_no_null_reason():
 
 
 def test_a_rerun_replaces_values_from_an_earlier_method():
-    stale = item(body="Loved it!", inferred_score=99.0, inferred_method="vader-0.0/v0")
+    stale = item(body="Loved it!", inferred_score=99.0, inferred_method="vader-0.0/v0", score=None)
     infer_review_score(stale)
     assert (stale.inferred_score, stale.inferred_method) == (None, None)
     stale.body = "A warm and lovely drama with wonderful leads, and the ending made me very happy for a long, long time afterwards."

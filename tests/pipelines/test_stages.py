@@ -60,8 +60,8 @@ def test_normalise_item_fills_every_normalised_field_from_raw():
     assert item.title == "Music and Lyrics"
     assert item.body == "First part.\n\nSecond part with bold text."
     assert item.watch_status == "completed"
-    # Only the inferred score is null, and says why: a two-sentence body is too short to infer from.
-    assert item.null_reasons == {"inferred_score": "too_short"}
+    # The review has its own score, so none is inferred (the default mode), and nothing is null.
+    assert item.null_reasons == {} and item.inferred_score is None
 
 
 def test_missing_score_stays_null_without_a_reason_but_nonsense_is_null_with_one():
