@@ -21,7 +21,9 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from time import monotonic
 
+from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
 from scrapy.downloadermiddlewares.retry import get_retry_request
+from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.asyncio import sleep
 
 logger = logging.getLogger(__name__)
@@ -109,3 +111,14 @@ class RetryAfterMiddleware:
         if not slot.delay:
             slot.delay = 0.001
         slot.lastseen = max(slot.lastseen, monotonic() + wait - slot.delay)
+
+
+class CountingHttpCompressionMiddleware(HttpCompressionMiddleware):
+    """Scrapy's HttpCompressionMiddleware, also counting what it refuses (a gzip bomb past DOWNLOAD_MAXSIZE)."""
+
+    def process_response(self, request, response, spider=None):
+        try:
+            return super().process_response(request, response)
+        except IgnoreRequest:
+            self.stats.inc_value("dramascore/refused/decompression_too_large")
+            raise

@@ -121,6 +121,9 @@ DOWNLOADER_MIDDLEWARES = {
     "aggregator.middleware.RetryAfterMiddleware": 560,
     # Early, so a skipped request never reaches the cache or the network.
     "aggregator.revisit.RevisitMiddleware": 100,
+    # Scrapy's own, counting what it refuses: a gzip bomb is a counted refusal, not only a log line.
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    "aggregator.middleware.CountingHttpCompressionMiddleware": 590,
 }
 DRAMASCORE_RETRY_AFTER_MAX = 60  # seconds; a longer Retry-After gives the request up rather than retrying early
 

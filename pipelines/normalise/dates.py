@@ -47,6 +47,9 @@ _ISO_RE = re.compile(
     r"(?:(?:t|\s+)(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:[.,](?P<frac>\d{1,9}))?)?"
     + _TZ
     + r")?"
+    # A bare date marked UTC ("2024-02-30Z", as WordPress's date_gmt + "Z" can be) stays on the fast path:
+    # dateparser reads an impossible one as some other day.
+    r"(?:\s*(?:z|utc|gmt))?"
 )
 _MDY_RE = re.compile(_WEEKDAY + _MON + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<year>\d{4})" + _TIME + _TZ)
 _DMY_RE = re.compile(

@@ -110,7 +110,8 @@ def aspect_key(label: str | None) -> str | None:
     """
     if not isinstance(label, str):
         return None
-    key = " ".join(unicodedata.normalize("NFKC", label).split()).lower().rstrip(":").strip()
+    # Trailing colons and spaces in any mix ("Story: :"), so that a key read again stays the same key.
+    key = " ".join(unicodedata.normalize("NFKC", label).split()).lower().rstrip(": ")
     key = re.sub(r"\s*/\s*", "/", key)
     if not key:
         return None

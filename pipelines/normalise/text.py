@@ -115,12 +115,15 @@ def _html_to_text(fragment: str) -> str:
     """Markup to text with "\\n" for line breaks and "\\n\\n" for paragraph breaks (not yet folded)."""
     # Bytes input sidesteps lxml's refusal of str with an encoding declaration.
     data = fragment.encode("utf-8", "replace")
-    parser = etree.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True, no_network=True)
+    parser = etree.HTMLParser(
+        encoding="utf-8", remove_comments=True, remove_pis=True, no_network=True, huge_tree=True
+    )
     try:
         root = etree.fromstring(data, parser)
     except (etree.LxmlError, ValueError):
         root = None
-    if root is None:
+    # Past 2048 levels of nesting libxml2 silently drops the rest of the text: then it is read by hand.
+    if root is None or any("Excessive depth" in error.message for error in parser.error_log):
         return _strip_tags(fragment)
     # Inline-only markup (a <b> in a plain-text comment) keeps the text's own newlines as breaks.
     keep_newlines = _BREAK_TAG_RE.search(fragment) is None

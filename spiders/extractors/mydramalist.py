@@ -15,13 +15,15 @@ from lxml import etree
 from parsel import Selector
 
 from aggregator.items import DramaListing, Rating, ReviewItem
+from spiders.extractors import html_tree
+from spiders.extractors.limits import http_url, short_text, small_int
 
 SOURCE = "mydramalist"
 
 REVIEW_BLOCKS = "div.review[id^='review-']"
 # Drama ids are the leading digits of the first path segment: /685237-the-glory, /685237/reviews.
 _DRAMA_PATH = re.compile(r"^/(\d+)(?:-[^/]*)?(?=/|$)")
-_REVIEW_ID = re.compile(r"^review-(\d+)$")
+_REVIEW_ID = re.compile(r"^review-(\d{1,20})$")
 _REVIEW_LINK = re.compile(r"/profile/[^/]+/review/(\d+)/?$")
 _YEAR = re.compile(r"\b(19\d{2}|20\d{2})\b")
 _DIGITS = re.compile(r"\d+")
@@ -44,10 +46,7 @@ def _selector(body: str | bytes) -> Selector | None:
     body = body.replace("\x00", "")
     if not body.strip():
         return None
-    try:
-        return Selector(text=body, type="html")
-    except (ValueError, etree.LxmlError):
-        return None
+    return html_tree.selector(body)
 
 
 def _text(node: Selector | None) -> str | None:
@@ -68,14 +67,16 @@ def _int(raw: str | None) -> int | None:
     if not raw:
         return None
     match = _DIGITS.search(raw.replace(",", "").replace("\u00a0", "").replace(" ", ""))
-    return int(match.group()) if match else None
+    # A count too big for the store's INTEGER columns is no count.
+    return small_int(int(match.group())) if match and len(match.group()) < 12 else None
 
 
 def _absolute(href: str | None, base: str) -> str | None:
     if not href or not href.strip() or href.strip().startswith(("#", "javascript:")):
         return None
     try:
-        return urljoin(base, href.strip())
+        # Only web links: a "JavaScript:..." href is a script, not a profile page.
+        return http_url(urljoin(base, href.strip()))
     except ValueError:
         return None
 
@@ -178,8 +179,9 @@ def _drama_fields(sel: Selector, url: str) -> dict:
     return {
         "drama_site_id": drama_id_from_url(url),
         "drama_url": _drama_url(url),
-        "drama_title": _text(_first(sel, "h1.film-title")),
-        "drama_native_title": _native_title(sel),
+        # A "title" of a thousand words is a broken page, and no store could index it.
+        "drama_title": short_text(_text(_first(sel, "h1.film-title"))),
+        "drama_native_title": short_text(_native_title(sel)),
         "drama_year": _drama_year(sel),
         "drama_episodes": _int(_detail(sel, "Episodes")),
         "drama_country": _detail(sel, "Country"),

@@ -8,11 +8,11 @@ not a review score: it goes to ``helpful_votes``; ``score_raw`` is only what the
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit
 
 from aggregator.items import Rating, ReviewItem
+from spiders.extractors.limits import MAX_ID, load_json, small_int
 from spiders.extractors.post_titles import (
     drama_from_post_title,
     episodes_from_post_title,
@@ -87,7 +87,7 @@ def _load(body: str | bytes | None):
     if not isinstance(body, str) or not body.strip():
         return None
     try:
-        return json.loads(body)
+        return load_json(body)
     except (ValueError, RecursionError):
         return None
 
@@ -109,14 +109,17 @@ def _str(value) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def _id(value) -> str | None:
+    """An id or fullname (``"m131ndk"``, ``"t1_m131ndk"``); a longer "id" is garbage no store could index."""
+    return value if isinstance(value, str) and 0 < len(value) <= MAX_ID else None
+
+
 def _int(value) -> int | None:
     if isinstance(value, bool):
         return None
-    if isinstance(value, int):
-        return value
     if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return None
+        value = int(value)
+    return small_int(value)
 
 
 def _strip_prefix(value: str | None, prefix: str) -> str | None:
@@ -160,7 +163,7 @@ def _thread_ref(thing) -> ThreadRef | None:
     if not isinstance(thing, dict) or thing.get("kind") != "t3":
         return None
     data = _data(thing)
-    thread_id = _str(data.get("id")) or _strip_prefix(_str(data.get("name")), "t3_")
+    thread_id = _id(data.get("id")) or _strip_prefix(_id(data.get("name")), "t3_")
     if not thread_id:
         return None
     return ThreadRef(
@@ -242,7 +245,7 @@ def _comment_url(data: dict, comment_id: str, ctx: _Context) -> str:
 def _comment(data: dict, ctx: _Context, result: ThreadResult) -> None:
     """One ``t1`` thing into `result`: an item, or a skip with its reason."""
     result.blocks_seen += 1
-    comment_id = _str(data.get("id")) or _strip_prefix(_str(data.get("name")), "t1_")
+    comment_id = _id(data.get("id")) or _strip_prefix(_id(data.get("name")), "t1_")
     body = data.get("body")
     if not comment_id or not isinstance(body, str):
         result.skip("malformed")
@@ -263,7 +266,7 @@ def _comment(data: dict, ctx: _Context, result: ThreadResult) -> None:
     result.items.append(
         ReviewItem(
             source=SOURCE,
-            source_review_id=_str(data.get("name")) or f"t1_{comment_id}",
+            source_review_id=_id(data.get("name")) or f"t1_{comment_id}",
             url=_comment_url(data, comment_id, ctx),
             kind="comment",
             drama_title=drama_from_post_title(post_title),
@@ -339,7 +342,7 @@ def _post(data: dict, ref: ThreadRef, base_url: str, result: ThreadResult) -> No
     result.items.append(
         ReviewItem(
             source=SOURCE,
-            source_review_id=_str(data.get("name")) or f"t3_{ref.id}",
+            source_review_id=_id(data.get("name")) or f"t3_{ref.id}",
             url=_absolute(base_url, ref.permalink) or _absolute(base_url, f"/comments/{ref.id}/"),
             kind="comment",
             drama_title=drama_from_post_title(ref.title),

@@ -17,7 +17,6 @@ written for the score normaliser.
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from collections import Counter
@@ -27,9 +26,18 @@ from urllib.parse import urljoin, urlsplit
 
 import extruct
 import jstyleson
-from extruct.utils import parse_xmldom_html
+from extruct.xmldom import XmlDomHTMLParser
 
 from aggregator.items import ReviewItem
+from spiders.extractors import html_tree
+from spiders.extractors.limits import (
+    MAX_URL,
+    decoder,
+    http_url,
+    load_json,
+    scrub,
+    short_text,
+)
 
 SOURCE = "schemaorg"
 REVIEW_TYPES = frozenset({"Review", "CriticReview", "UserReview"})
@@ -99,7 +107,7 @@ def _url(value: Any, base: str) -> str | None:
         url = urljoin(base, raw) if raw else ""
     except ValueError:
         return None
-    return url if url.startswith(("http://", "https://")) else None
+    return http_url(url)
 
 
 def _number(pattern: re.Pattern, value: Any) -> int | None:
@@ -188,10 +196,10 @@ def _find_reviews(root: Any, ref: Ref, found: list, seen: dict[int, int | None])
 
 def _loads_all(text: str) -> list:
     """Every JSON value in `text` (some sites put two objects in one script)."""
-    decoder, values, pos = json.JSONDecoder(strict=False), [], 0
+    reader, values, pos = decoder(strict=False), [], 0
     while pos < len(text):
-        value, pos = decoder.raw_decode(text, pos)
-        values.append(value)
+        value, pos = reader.raw_decode(text, pos)
+        values.append(scrub(value))
         while pos < len(text) and text[pos] in " \t\r\n;":
             pos += 1
     return values
@@ -200,7 +208,7 @@ def _loads_all(text: str) -> list:
 def parse_jsonld_block(text: str) -> tuple[list | None, bool, str | None]:
     """(values, repaired, error) for one script's text; values is None when it cannot be read at all."""
     try:
-        return [json.loads(text, strict=False)], False, None
+        return [load_json(text, strict=False)], False, None
     except RecursionError:
         return None, False, "nested too deeply"
     except ValueError as exc:
@@ -259,10 +267,11 @@ def _work_fields(work: dict, ref: Ref, page_url: str) -> dict:
         return {}
     country, own_url = _first(_get(work, "countryOfOrigin"), ref), _url(_get(work, "url"), page_url)
     fields = {
-        "drama_title": _text(_get(work, "name")) or _text(_get(work, "headline")),
-        "drama_native_title": next(
+        # A "name" of a thousand words is broken data, and no store could index it.
+        "drama_title": short_text(_text(_get(work, "name")) or _text(_get(work, "headline"))),
+        "drama_native_title": short_text(next(
             (n.strip() for n in _as_list(_get(work, "alternateName")) if isinstance(n, str) and _non_latin(n)), None
-        ),
+        )),
         "drama_year": _number(_YEAR, _get(work, "startDate")) or _number(_YEAR, _get(work, "datePublished")),
         "drama_episodes": _number(_LEADING_INT, _get(work, "numberOfEpisodes")),
         "drama_country": _text(_get(country, "name")) if isinstance(country, dict) else _text(country),
@@ -354,9 +363,14 @@ def _from_expanded(nodes: list) -> list[dict]:
 def _structured_data(text: str, url: str, report: dict) -> list[tuple[str, Any]]:
     """(syntax, data) per JSON-LD block, then microdata, then RDFa; failures counted in `report`."""
     try:
-        tree = parse_xmldom_html(text.encode("utf-8", errors="ignore"), "UTF-8")
+        # extruct's own parse_xmldom_html, but reading past a nesting depth of 256 (html_tree).
+        tree = html_tree.parse(text, parser_factory=XmlDomHTMLParser)
     except Exception as exc:  # noqa: BLE001 - lxml has many ways to refuse a document; none may cost the crawl
         report["errors"].append(f"html: {type(exc).__name__}")
+        report["syntax_errors"] += 1
+        return []
+    if tree is None:
+        report["errors"].append("html: unreadable")
         report["syntax_errors"] += 1
         return []
     data: list[tuple[str, Any]] = []
@@ -407,7 +421,7 @@ def _own_id(review: dict, url: str) -> str | None:
     """The review's @id (not a blank node) or url, absolute."""
     nid = _node_id(review)
     own = nid if nid and not nid.startswith("_:") else _text(_get(review, "url"))
-    return (_url(own, url) or own) if own else None
+    return (_url(own, url) or own) if own and len(own) <= MAX_URL else None
 
 
 def _unique(found: list, url: str, report: dict) -> list[dict]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import html
-import json
 import re
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
@@ -19,6 +18,8 @@ from lxml import etree
 from parsel import Selector
 
 from aggregator.items import Rating, ReviewItem
+from spiders.extractors import html_tree
+from spiders.extractors.limits import http_url, load_json, scrub, short_text
 from spiders.extractors.post_titles import drama_from_post_title, year_from_post_title
 from spiders.extractors.text_scores import find_scores, html_to_text, spoiler_warning
 
@@ -26,8 +27,8 @@ SOURCE = "wordpress"
 ARTICLE_TYPES = {"BlogPosting", "Article", "NewsArticle", "Review"}
 _SHOW_TYPES = {"TVSeries", "TVSeason", "Movie", "CreativeWork"}
 _SPACE = re.compile(r"\s+")
-_POST_ID = re.compile(r"^post-(\d+)$")
-_BODY_POSTID = re.compile(r"\bpostid-(\d+)\b")
+_POST_ID = re.compile(r"^post-(\d{1,20})$")
+_BODY_POSTID = re.compile(r"\bpostid-(\d{1,20})\b")
 # Where themes put the post's own time: the published one first, never an "updated" one before it.
 _TIMES = (("", ".entry-date.published"), (".entry-header", ""), ("header", ""), (".entry-meta", ""))
 # Share buttons, related posts and ads that themes and plugins put inside .entry-content.
@@ -50,10 +51,7 @@ def _selector(body: str | bytes) -> Selector | None:
     text = _decode(body).replace("\x00", "")
     if not text.strip():
         return None
-    try:
-        return Selector(text=text, type="html")
-    except (ValueError, etree.LxmlError):
-        return None
+    return html_tree.selector(text)
 
 
 def _fold(value) -> str | None:
@@ -81,14 +79,15 @@ def _absolute(href, base: str) -> str | None:
     if not isinstance(href, str) or not href.strip() or href.strip().startswith(("#", "javascript:")):
         return None
     try:
-        return urljoin(base, href.strip())
+        # Only web links: a "JavaScript:..." link is a script, not a post or a profile.
+        return http_url(urljoin(base, href.strip()))
     except ValueError:
         return None
 
 
 def _parse_json(body: str | bytes):
     try:
-        return json.loads(_decode(body).lstrip("\ufeff"))
+        return load_json(_decode(body))
     except (ValueError, RecursionError):
         return None
 
@@ -213,18 +212,18 @@ def _gmt(record: dict) -> str | None:
     return local.strip() if isinstance(local, str) and local.strip() else None
 
 
-def _embedded_author(record: dict) -> tuple[str | None, str | None]:
+def _embedded_author(record: dict, page_url: str) -> tuple[str | None, str | None]:
     authors = (record.get("_embedded") or {}).get("author") if isinstance(record.get("_embedded"), dict) else None
     # An author the API will not show is embedded as an error object ({"code": "rest_user_invalid_id"}).
     if isinstance(authors, list) and authors and isinstance(authors[0], dict) and "code" not in authors[0]:
         name, link = authors[0].get("name"), authors[0].get("link")
-        return _fold(name), link if isinstance(link, str) and link.strip() else None
+        return _fold(name), _absolute(link, page_url)
     return None, None
 
 
 def _id(value) -> str | None:
     ok = (isinstance(value, int) and not isinstance(value, bool)) or (isinstance(value, str) and value.strip().isdigit())
-    return str(value).strip() if ok else None
+    return str(value).strip() if ok and len(str(value).strip()) <= 20 else None
 
 
 def post_from_record(record: dict, page_url: str) -> ReviewItem | None:
@@ -234,7 +233,7 @@ def post_from_record(record: dict, page_url: str) -> ReviewItem | None:
     if post_id is None or link is None:
         return None
     title = _strip_markup(_rendered(record.get("title")))
-    author_raw, author_url = _embedded_author(record)
+    author_raw, author_url = _embedded_author(record, page_url)
     return _item(
         source_review_id=post_id,
         url=link,
@@ -271,7 +270,6 @@ def extract_comments(body: str | bytes, url: str, post_title: str | None = None)
             continue
         link = _absolute(record.get("link"), url) or f"{url.split('#')[0]}#comment-{comment_id}"
         about = _post_title_of_comment(record) or post_title
-        author_url = record.get("author_url")
         out.append(
             _item(
                 kind="comment",
@@ -281,7 +279,7 @@ def extract_comments(body: str | bytes, url: str, post_title: str | None = None)
                 drama_from=about,
                 content=_rendered(record.get("content")),
                 author_raw=_fold(record.get("author_name")),
-                author_url=author_url if isinstance(author_url, str) and author_url.strip() else None,
+                author_url=_absolute(record.get("author_url"), url),
                 published_raw=_gmt(record),
             )
         )
@@ -300,7 +298,7 @@ def _jsonld_nodes(sel: Selector) -> list[dict]:
             found = extractor.extract_items(script.root)
         except Exception:  # noqa: BLE001, S112 - a broken block is skipped; extruct raises what its JSON parsers raise
             continue
-        stack = list(found)
+        stack = list(scrub(found))
         while stack:
             node = stack.pop(0)
             if not isinstance(node, dict):
@@ -376,7 +374,7 @@ def _post_id(sel: Selector) -> str | None:
     if match:
         return match.group(1)
     short = dict(parse_qsl(urlsplit(sel.css('link[rel="shortlink"]::attr(href)').get() or "").query)).get("p", "")
-    return short if short.isdigit() else None
+    return short if short.isdigit() and len(short) <= 20 else None
 
 
 def _first_value(sel: Selector, *css: str) -> str | None:
@@ -436,7 +434,7 @@ def extract_html_post(body: str | bytes, url: str) -> ReviewItem | None:
     )
     reviewed = article.get("itemReviewed")
     if item.drama_title is None and isinstance(reviewed, dict) and _types(reviewed) & _SHOW_TYPES:
-        item.drama_title = _fold(reviewed.get("name"))  # a Review names what it reviews
+        item.drama_title = short_text(_fold(reviewed.get("name")))  # a Review names what it reviews
     item.score_raw = _ld_rating(article) or item.score_raw  # the site's structured rating beats text
     return item
 

@@ -1,0 +1,93 @@
+"""HTML trees that survive absurd nesting, shared by the extractors.
+
+libxml2 stops reading a document at a nesting depth of 256 (2048 with ``huge_tree``) and drops everything
+after that point, silently: 3,000 nested ``<div>`` before the reviews cost every review. When the parser
+reports that, the document is read again with no element deeper than :data:`MAX_DEPTH`: a deeper one becomes
+a sibling of the deepest (browsers do the same), so no text and no element is lost, only some nesting.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lxml import etree
+from lxml import html as lxml_html
+from parsel import Selector
+
+MAX_DEPTH = 1000
+_VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
+                   "track", "wbr"})  # fmt: skip
+_TOKEN = re.compile(
+    r"<!--.*?(?:-->|\Z)"
+    r"|<(?P<raw>script|style|textarea|title|xmp|template)\b[^>]*>.*?(?:</(?P=raw)\s*>|\Z)"
+    r"|<(?P<end>/?)(?P<name>[a-zA-Z][\w:.-]*)(?:\s[^>]*)?>",
+    re.DOTALL | re.IGNORECASE,
+)
+
+
+def flatten(text: str, max_depth: int = MAX_DEPTH) -> str:
+    """`text` with no element nested deeper than `max_depth`: an element that would be is made a sibling of the
+    deepest one instead (its start tag and attributes kept), as browsers do.
+
+    ``flatten("<b>" * 3 + "x" + "</b>" * 3, 2)`` -> ``"<b><b></b><b>x</b></b>"``
+    """
+    out: list[str] = []
+    stack: list[list] = []  # [name, open] of the elements opened and not yet ended
+    where: dict[str, list[int]] = {}  # name -> its indexes in stack, so an end tag finds its start at once
+    depth = pos = 0
+    for match in _TOKEN.finditer(text):
+        name = (match["name"] or "").lower()
+        if not name or name in _VOID or match.group().endswith("/>"):
+            continue  # comments, raw-text elements, void and self-closing tags never nest
+        if not match["end"]:
+            if depth >= max_depth:
+                # Close the deepest open element here; its own end tag, later, is dropped.
+                deepest = next(e for e in reversed(stack) if e[1])
+                out.append(text[pos : match.start()] + f"</{deepest[0]}>")
+                pos = match.start()
+                deepest[1] = False
+                depth -= 1
+            where.setdefault(name, []).append(len(stack))
+            stack.append([name, True])
+            depth += 1
+            continue
+        if not where.get(name):
+            continue  # a stray end tag: the parser ignores it
+        index = where[name][-1]
+        popped = stack[index:]
+        del stack[index:]
+        for other, _ in popped:
+            where[other].pop()
+        depth -= sum(1 for _, is_open in popped if is_open)
+        if not popped[0][1]:
+            # Ended early already: end what was opened inside it instead of it.
+            inner = "".join(f"</{n}>" for n, is_open in reversed(popped[1:]) if is_open)
+            out.append(text[pos : match.start()] + inner)
+            pos = match.end()
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _too_deep(parser) -> bool:
+    return any("Excessive depth" in error.message for error in parser.error_log)
+
+
+def parse(text: str, parser_factory=lxml_html.HTMLParser):
+    """The document's root element (None when lxml cannot build one); deep nesting flattened, never cut."""
+    for attempt in (text, None):
+        if attempt is None:
+            attempt = flatten(text)
+        parser = parser_factory(recover=True, encoding="utf-8", huge_tree=True)
+        try:
+            root = etree.fromstring(attempt.encode("utf-8", "replace"), parser=parser)
+        except (ValueError, etree.LxmlError):
+            return None
+        if not _too_deep(parser):
+            return root
+    return root
+
+
+def selector(text: str) -> Selector | None:
+    """A parsel Selector over an HTML document (see :func:`parse`)."""
+    root = parse(text.strip().replace("\x00", "") or "<html/>")
+    return Selector(root=root, type="html") if root is not None else None
