@@ -1,9 +1,9 @@
 """Scale, recall and precision of `aggregator.duplicates.find_duplicates` on generated reviews.
 
-Run: ``python bench/near_duplicates.py [--max 100000] [--seed 7]``. For 10k, 100k (and 1M with
-``--max 1000000``) generated reviews it prints the time of `find_duplicates`; at 10k also recall and precision
-against `brute_force_pairs` (exact Jaccard over every same-drama pair); last, the time ratio per 10x data
-(linear would be 10x; target <= 12x).
+Run: ``python bench/near_duplicates.py [--max 1000000] [--seed 7]``. For 10k, 100k and 1M generated reviews
+(``--max 100000`` stops at 100k) it prints the time of `find_duplicates` and the process's peak RSS so far; at
+10k also recall and precision against `brute_force_pairs` (exact Jaccard over every same-drama pair); last,
+the time ratio per 10x data (linear would be 10x; target <= 12x).
 
 The generator (`generate_reviews`, also used by tests/test_duplicates.py) writes drama-review-like text from
 an invented vocabulary with Zipf-like word and drama frequencies; 10% of the reviews are near-copies of an
@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import random
+import resource
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -197,7 +198,7 @@ def quality(links: list[Link], truth: set[tuple[int, int]]) -> Quality:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--max", type=int, default=100_000, help="largest size: 100000, 1000000 (under 10000: a quick check)"
+        "--max", type=int, default=1_000_000, help="largest size: 1000000, 100000 (under 10000: a quick check)"
     )
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
@@ -213,7 +214,8 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"n={n:>9,}  find_duplicates {elapsed:7.2f} s  ({elapsed / n * 1e6:.0f} µs/review)  "
             f"links {s['links']}  candidates {s['candidate_pairs']:,}  "
-            f"cross-drama {s['cross_drama_candidates']} (planted {len(data.cross_drama)})"
+            f"cross-drama {s['cross_drama_candidates']} (planted {len(data.cross_drama)})  "
+            f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB"
         )
         if n <= 10_000:
             started = time.perf_counter()
