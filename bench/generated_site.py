@@ -137,15 +137,6 @@ class GeneratedSite(DemoSite):
 
     def _handler_class(self):
         handler = super()._handler_class()
-        # The demo handler writes headers and body separately: with Nagle's algorithm on, each answer waits
-        # for the client's delayed ACK (about 40 ms), which would make the no-op crawl measure only that.
-        handler.disable_nagle_algorithm = True
         handler.protocol_version = "HTTP/1.1"  # keep-alive: every answer has a Content-Length
         return handler
 
-    def start(self) -> GeneratedSite:
-        super().start()
-        # socketserver listens with a backlog of 5: a crawler opening more connections at once gets its SYN
-        # dropped and retries after a second. Listening again raises the backlog of the open socket.
-        self._server.socket.listen(256)
-        return self

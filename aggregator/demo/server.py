@@ -91,6 +91,9 @@ def route_key(target: str) -> str:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's default backlog of 5 drops the SYNs of a crawler opening more connections at once; each
+    # dropped one retries a second later.
+    request_queue_size = 128
 
     def handle_error(self, request, client_address):
         # A crawler that hangs up mid-response is normal; anything else is a real error worth a traceback.
@@ -209,6 +212,9 @@ class DemoSite:
 
         class Handler(BaseHTTPRequestHandler):
             server_version = "dramascore-demo/1"
+            # Headers and body are written separately: with Nagle's algorithm on, each answer would wait for
+            # the client's delayed ACK (up to 40 ms).
+            disable_nagle_algorithm = True
 
             def do_GET(self):
                 self._reply(send_body=True)
