@@ -341,6 +341,25 @@ def drama_report(session: Session, title_or_id: str | int, params: Params | None
     return Report(drama, result, stored, computed_at, None, lines, _notes(session, drama.id, lines))
 
 
+def drama_consensus(session: Session, title_or_id: str | int, params: Params | None = None) -> Report:
+    """`drama_report` without the review lines and notes (the API's drama answer): a stored consensus row is
+    read as it is, so no review is loaded; a drama without a stored row gets the full `drama_report`.
+
+    >>> drama_consensus(session, 12).reviews  # doctest: +SKIP
+    []
+    """
+    drama = find_drama(session, title_or_id)
+    merges = {c.drama_id: c.other_drama_id for c in active_corrections(session, kind="merge_dramas")}
+    target = CorrectionSet(merged_into=merges).final_drama(drama.id)
+    if target != drama.id:
+        return Report(drama, None, False, None, session.get(Drama, target), [], [])
+    row = session.get(Consensus, drama.id)
+    if row is None:
+        return drama_report(session, drama.id, params)
+    result = Result.from_columns({c.name: getattr(row, c.name) for c in Consensus.__table__.columns})
+    return Report(drama, result, True, row.computed_at, None, [], [])
+
+
 def _notes(session: Session, drama_id: int, lines: list[ReviewLine]) -> list[Correction]:
     """The active corrections that touch this drama, its reviews or its sources."""
     reviews = {line.review_id for line in lines}

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from aggregator.store.queries import failures_of, source_of
 from aggregator.scoring import BAND_LABELS, Result
 from aggregator.store import catalog
-from aggregator.store.consensus import ReviewLine, drama_report
+from aggregator.store.consensus import ReviewLine, drama_consensus, drama_report
 from aggregator.store.corrections import CorrectionSet
 from aggregator.store.models import CrawlRun, Drama, DramaAlias, Review, Source
 from aggregator.web import schemas
@@ -170,7 +170,8 @@ def breakdowns(result: Result) -> tuple[list[schemas.SourceBreakdown], list[sche
 )
 def get_drama(request: Request, session: SessionDep, config: ConfigDep, drama_id: DramaId) -> Response:
     drama = _drama(session, drama_id)
-    report = drama_report(session, drama.id, config.params)
+    # The stored consensus only: drama_report would load and assess every review of the drama (bench/api.py).
+    report = drama_consensus(session, drama.id, config.params)
     aliases = session.execute(
         select(DramaAlias.alias, Source.name, DramaAlias.site_id)
         .outerjoin(Source, Source.id == DramaAlias.source_id)
