@@ -11,8 +11,9 @@ process and the load (bench/api_load.py: ``--clients`` keep-alive connections, r
 Per database, side by side in one run: a static file (the floor of uvicorn + the load generator on these
 cores), the drama endpoint closed loop (each client sends again as soon as it is answered) on the big store
 and on a 10k-review store of the same shape, and open loop at ``--rates`` req/s in total; then the same on the
-big store with the proposed drama answer (`stored_report`: the stored consensus row, no review read). The
-last lines are the ratios p99 big / 10k store, p99 current / proposed, and p99 / the 20 ms target.
+big store with the drama answer as it is (`consensus.drama_consensus`: the stored consensus row, no review
+read); "current" runs build it the old way (the whole `drama_report`) for comparison. The last lines are the
+ratios p99 big / 10k store, p99 old / stored-row answer ("current" / "proposed"), and p99 / the 20 ms target.
 """
 
 from __future__ import annotations
@@ -36,10 +37,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from aggregator.scoring import Params, Result
+from aggregator.scoring import Params
 from aggregator.store import models
-from aggregator.store.consensus import Report, drama_report, find_drama, rescore_all
-from aggregator.store.corrections import CorrectionSet, active_corrections
+from aggregator.store.consensus import drama_report, rescore_all
 from aggregator.store.engine import make_engine, migrate, session_factory
 
 BENCH = Path(__file__).resolve().parent
@@ -226,31 +226,17 @@ def pg_store(reviews: int, dramas: int, admin_url: str = PG_URL) -> Iterator[tup
 # --- the server and the load processes -------------------------------------------------------------------
 
 
-def stored_report(session, title_or_id, params=None):
-    """The proposed ``consensus.drama_consensus`` (docs/performance-api.md), the drama answer's report without
-    review lines: the stored consensus row is read and no review; a drama without a row gets `drama_report`."""
-    drama = find_drama(session, title_or_id)
-    merges = {c.drama_id: c.other_drama_id for c in active_corrections(session, kind="merge_dramas")}
-    target = CorrectionSet(merged_into=merges).final_drama(drama.id)
-    if target != drama.id:
-        return Report(drama, None, False, None, session.get(models.Drama, target), [], [])
-    row = session.get(models.Consensus, drama.id)
-    if row is None:
-        return drama_report(session, drama.id, params)
-    result = Result.from_columns({c.name: getattr(row, c.name) for c in models.Consensus.__table__.columns})
-    return Report(drama, result, True, row.computed_at, None, [], [])
-
-
 def app_from_env():
     """The app on $DRAMASCORE_BENCH_DB: uvicorn's ``--factory`` target in the server process.
 
-    With $DRAMASCORE_BENCH_PROPOSED=1 the drama answer uses `stored_report` (only that route is asked for).
+    With $DRAMASCORE_BENCH_PROPOSED=0 the drama answer is built the way it was before (the whole
+    `drama_report`, every review loaded and assessed), to measure what reading the stored row saved.
     """
     from aggregator.web import api
     from aggregator.web.app import WebConfig, create_app
 
-    if os.environ.get("DRAMASCORE_BENCH_PROPOSED") == "1":
-        api.drama_report = stored_report
+    if os.environ.get("DRAMASCORE_BENCH_PROPOSED") == "0":
+        api.drama_consensus = drama_report
     app = create_app(WebConfig(db_url=os.environ["DRAMASCORE_BENCH_DB"]))
     if threads := int(os.environ.get("DRAMASCORE_BENCH_THREADS") or 0):
         inner = app.router.lifespan_context
