@@ -16,14 +16,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from aggregator.items import ReviewItem
 from aggregator.matching import ACCEPT, DOUBT, Match, TitleFacts, TitleIndex, title_year
+from aggregator.store.engine import one_of
 from aggregator.store.models import Drama, DramaAlias, Source, compact_title_key, title_key
 
 # Keeps IN lists well under SQLite's and PostgreSQL's bound-parameter limits.
@@ -44,27 +45,44 @@ def _names(item: ReviewItem) -> list[str]:
     return [n for n in (item.drama_title, item.drama_native_title) if n]
 
 
-def _facts(drama: Drama) -> TitleFacts:
-    titles = [drama.title, drama.native_title, *(a.alias for a in drama.aliases)]
-    return TitleFacts([t for t in dict.fromkeys(titles) if t], drama.year, drama.episodes)
+class AliasFacts(NamedTuple):
+    """What resolution reads of a `DramaAlias`: plain values, far cheaper to scan than ORM attributes."""
+
+    alias: str
+    alias_key: str
+    compact_key: str
+    source_id: int | None
+    site_id: str | None
+
+
+ALIAS_COLUMNS = tuple(getattr(DramaAlias, name) for name in AliasFacts._fields)
 
 
 class DramaResolver:
     """Finds or creates the drama of each item, caching what it has looked up for one batch.
 
     `prefetch` loads every alias a batch can match exactly in one query (and, when some item has no exact
-    candidate, the facts of all dramas for fuzzy matching); later lookups hit the cache. Dramas are ORM
-    objects in the session, so what one item adds (a drama, an alias, a year) the next item sees.
+    candidate, the facts of all dramas for fuzzy matching); later lookups hit the cache, and an item naming
+    its drama as an earlier one of the same source did gets that answer again (a memo). Dramas are ORM objects
+    in the session, so what one item adds (a drama, an alias, a year) the next item sees; their aliases are
+    kept as `AliasFacts` (scanning ORM collections was most of the resolver's time). New aliases are ORM
+    objects for the caller's flush, or with ``bulk_aliases`` rows for `write_aliases` (`resolve_batch`).
     `accept` / `doubt` are the fuzzy thresholds of `aggregator.matching.match_title`.
     """
 
-    def __init__(self, session: Session, *, accept: float = ACCEPT, doubt: float = DOUBT) -> None:
+    def __init__(
+        self, session: Session, *, accept: float = ACCEPT, doubt: float = DOUBT, bulk_aliases: bool = False
+    ) -> None:
         self.session = session
         self.accept, self.doubt = accept, doubt
+        self.bulk_aliases = bulk_aliases
+        self.pending_aliases: list[tuple[Drama, AliasFacts]] = []  # with `bulk_aliases`: not inserted yet
         self.by_site: dict[tuple[int, str], Drama] = {}
         # Keyed by object identity: a drama created in this batch has no id until the flush.
         self.by_key: dict[str, dict[int, Drama]] = {}
         self.by_compact: dict[str, dict[int, Drama]] = {}
+        self.aliases: dict[int, list[AliasFacts]] = {}  # id(drama) -> its aliases, loaded and added
+        self._dramas: dict[int, Drama] = {}  # drama id -> the loaded drama
         self._sites_loaded: set[tuple[int, str]] = set()
         self._keys_loaded: set[str] = set()
         self._compacts_loaded: set[str] = set()
@@ -74,12 +92,14 @@ class DramaResolver:
         self._ix: dict[int, int] = {}
         self._by_ix: dict[int, Drama | int] = {}
         self._claimed: dict[int, set[int]] = {}  # source id -> index ids that source gave a site id
+        self._indexed: set[int] = set()  # id(drama) of dramas the fuzzy index has as they are now
         self._new: list[Drama] = []
+        self._resolved: dict[tuple, Drama] = {}  # `_memo_key` -> the drama found for it
 
     # --- loading ------------------------------------------------------------------------------------------
 
     def prefetch(self, pairs: Iterable[tuple[Source, ReviewItem]]) -> None:
-        pairs = list(pairs)
+        pairs = list({_memo_key(source, item): (source, item) for source, item in pairs}.values())
         sites = {(source.id, item.drama_site_id) for source, item in pairs if item.drama_site_id}
         names = {n for _, item in pairs for n in _names(item)}
         keys, compacts = {title_key(n) for n in names}, {compact_title_key(n) for n in names}
@@ -101,23 +121,37 @@ class DramaResolver:
         for source_id, site_id in sites:
             grouped.setdefault(source_id, []).append(site_id)
         conditions = [
-            (DramaAlias.source_id == sid) & DramaAlias.site_id.in_(chunk)
+            (DramaAlias.source_id == sid) & one_of(self.session, DramaAlias.site_id, chunk)
             for sid, ids in sorted(grouped.items())
             for chunk in _chunks(sorted(ids))
         ]
-        conditions += [DramaAlias.alias_key.in_(chunk) for chunk in _chunks(sorted(keys))]
-        conditions += [DramaAlias.compact_key.in_(chunk) for chunk in _chunks(sorted(compacts))]
-        # No autoflush: dramas new in this batch stay pending (and id-less) until the caller flushes.
-        with self.session.no_autoflush:
-            drama_ids = set(self.session.scalars(select(DramaAlias.drama_id).where(or_(*conditions))))
-            for chunk in _chunks(sorted(drama_ids)):
-                query = select(Drama).where(Drama.id.in_(chunk)).options(selectinload(Drama.aliases))
-                for drama in self.session.scalars(query):
-                    for alias in drama.aliases:
-                        self._index_alias(drama, alias)
+        conditions += [one_of(self.session, DramaAlias.alias_key, chunk) for chunk in _chunks(sorted(keys))]
+        conditions += [one_of(self.session, DramaAlias.compact_key, chunk) for chunk in _chunks(sorted(compacts))]
+        self._load_dramas(Drama.id.in_(select(DramaAlias.drama_id).where(or_(*conditions))))
         self._sites_loaded |= sites
         self._keys_loaded |= keys
         self._compacts_loaded |= compacts
+
+    def _load_dramas(self, where: ColumnElement[bool]) -> None:
+        """Load the dramas matching `where` that are not loaded yet, with their aliases: two queries."""
+        # No autoflush: dramas new in this batch stay pending (and id-less) until the caller flushes.
+        with self.session.no_autoflush:
+            dramas = [d for d in self.session.scalars(select(Drama).where(where)) if d.id not in self._dramas]
+            rows: dict[int, list[AliasFacts]] = {d.id: [] for d in dramas}
+            query = select(DramaAlias.drama_id, *ALIAS_COLUMNS).order_by(DramaAlias.id)
+            for chunk in _chunks(sorted(rows)):
+                found = self.session.execute(query.where(one_of(self.session, DramaAlias.drama_id, chunk)))
+                for drama_id, *values in found:
+                    rows[drama_id].append(AliasFacts(*values))
+        # Aliases another resolver added to this session and nobody flushed yet are not in the database.
+        for alias in self.session.new:
+            if isinstance(alias, DramaAlias) and alias.drama is not None and alias.drama.id in rows:
+                rows[alias.drama.id].append(AliasFacts(*(getattr(alias, name) for name in AliasFacts._fields)))
+        for drama in dramas:
+            self._dramas[drama.id] = drama
+            self.aliases[id(drama)] = []
+            for alias in rows[drama.id]:
+                self._index_alias(drama, alias)
 
     def _load_index(self) -> TitleIndex:
         """Facts of every drama for fuzzy matching: two queries, once per resolver."""
@@ -158,17 +192,23 @@ class DramaResolver:
         self._by_ix[ix] = drama
         return ix
 
+    def _facts(self, drama: Drama) -> TitleFacts:
+        titles = [drama.title, drama.native_title, *(a.alias for a in self.aliases[id(drama)])]
+        return TitleFacts([t for t in dict.fromkeys(titles) if t], drama.year, drama.episodes)
+
     def _refresh(self, drama: Drama) -> None:
         """Bring the fuzzy index up to date with `drama` (new titles, year, episodes, site ids)."""
         if self._index is None:
             return
         ix = self._ix_of(drama)
-        self._index.add(ix, _facts(drama))
-        for alias in drama.aliases:
+        self._index.add(ix, self._facts(drama))
+        for alias in self.aliases[id(drama)]:
             if alias.source_id is not None and alias.site_id is not None:
                 self._claimed.setdefault(alias.source_id, set()).add(ix)
+        self._indexed.add(id(drama))
 
-    def _index_alias(self, drama: Drama, alias: DramaAlias) -> None:
+    def _index_alias(self, drama: Drama, alias: AliasFacts) -> None:
+        self.aliases[id(drama)].append(alias)
         if alias.source_id is not None and alias.site_id is not None:
             self.by_site[(alias.source_id, alias.site_id)] = drama
         self.by_key.setdefault(alias.alias_key, {})[id(drama)] = drama
@@ -191,14 +231,19 @@ class DramaResolver:
     # --- resolution ---------------------------------------------------------------------------------------
 
     def resolve(self, source: Source, item: ReviewItem) -> Drama:
+        memo = _memo_key(source, item)
+        if memo in self._resolved:
+            # Resolved before in this batch, and that left everything the item says on the drama.
+            return self._resolved[memo]
         drama = self.by_site_id(source, item.drama_site_id) if item.drama_site_id else None
         match = None
         if drama is None:
             drama, match = self._match(source, item)
         if drama is None:
             drama = self._create(source, item, match)
-        self._fill(drama, source, item)
-        self._refresh(drama)
+        if self._fill(drama, source, item) or id(drama) not in self._indexed:
+            self._refresh(drama)
+        self._resolved[memo] = drama
         return drama
 
     def _candidate(self, item: ReviewItem) -> TitleFacts:
@@ -208,7 +253,7 @@ class DramaResolver:
 
     def _other_site_id(self, drama: Drama, source: Source, item: ReviewItem) -> bool:
         # The same site giving another id means another drama that happens to share the name.
-        return bool(item.drama_site_id) and any(a.source_id == source.id and a.site_id for a in drama.aliases)
+        return bool(item.drama_site_id) and any(a.source_id == source.id and a.site_id for a in self.aliases[id(drama)])
 
     def _match(self, source: Source, item: ReviewItem) -> tuple[Drama | None, Match | None]:
         candidate = self._candidate(item)
@@ -219,12 +264,12 @@ class DramaResolver:
         for drama in {id(d): d for t in candidate.titles for d in self.by_title(t)}.values():
             if not self._other_site_id(drama, source, item):
                 ix = self._ix_of(drama)
-                exact.add(ix, _facts(drama))
+                exact.add(ix, self._facts(drama))
                 local[ix] = drama
         keys = {title_key(t) for t in candidate.titles}
         # Of dramas sharing the name, the one this source already called so is its own earlier choice.
         prefer = [ix for ix, d in local.items() if any(a.source_id == source.id and a.alias_key in keys
-                                                        for a in d.aliases)]  # fmt: skip
+                                                        for a in self.aliases[id(d)])]  # fmt: skip
         match = exact.match(candidate, fuzzy=False, prefer=prefer)
         if match.drama_id is not None:
             return local[match.drama_id], match
@@ -240,7 +285,11 @@ class DramaResolver:
 
     def _drama(self, ix: int) -> Drama:
         target = self._by_ix[ix]
-        return target if isinstance(target, Drama) else self.session.get(Drama, target)
+        if isinstance(target, Drama):
+            return target
+        if target not in self._dramas:
+            self._load_dramas(Drama.id == target)
+        return self._dramas[target]
 
     def _create(self, source: Source, item: ReviewItem, match: Match | None) -> Drama:
         title = item.drama_title or item.drama_native_title
@@ -251,6 +300,7 @@ class DramaResolver:
             drama.needs_review = True
             drama.match_note = self._described(match)
         self.session.add(drama)
+        self.aliases[id(drama)] = []
         self._new.append(drama)
         return drama  # `_fill` sets the other fields
 
@@ -264,35 +314,58 @@ class DramaResolver:
                 note = note.replace(f"drama {ix} '", f"{real} '")
         return note
 
-    def _fill(self, drama: Drama, source: Source, item: ReviewItem) -> None:
-        """Add what the item knows and the drama does not: fields, the site id, the names as aliases."""
-        if item.drama_title and item.drama_site_id and drama.title == _placeholder(source, item.drama_site_id):
-            drama.title = item.drama_title
-        drama.native_title = drama.native_title or item.drama_native_title
+    def _fill(self, drama: Drama, source: Source, item: ReviewItem) -> bool:
+        """Add what the item knows and the drama does not: fields, the site id, the names as aliases.
+
+        Returns whether the drama changed. Only changed attributes are set: setting one to its own value
+        still marks the drama dirty, and the flush then compares every loaded drama.
+        """
         names = _names(item)
-        drama.year = drama.year or item.drama_year or next(filter(None, map(title_year, names)), None)
-        drama.episodes = drama.episodes or item.drama_episodes
-        drama.country = drama.country or item.drama_country
+        values = {"native_title": drama.native_title or item.drama_native_title,
+                  "year": drama.year or item.drama_year or next(filter(None, map(title_year, names)), None),
+                  "episodes": drama.episodes or item.drama_episodes,
+                  "country": drama.country or item.drama_country}  # fmt: skip
+        if item.drama_title and item.drama_site_id and drama.title == _placeholder(source, item.drama_site_id):
+            values["title"] = item.drama_title
+        changed = {name: value for name, value in values.items() if getattr(drama, name) != value}
+        for name, value in changed.items():
+            setattr(drama, name, value)
+        added = False
         if item.drama_site_id and (source.id, item.drama_site_id) not in self.by_site:
-            self._add_alias(drama, names[0] if names else drama.title, source, item.drama_site_id)
+            added = self._add_alias(drama, names[0] if names else drama.title, source, item.drama_site_id)
         for name in names:
             key = title_key(name)
-            if not any(a.alias_key == key and a.source_id == source.id for a in drama.aliases):
-                self._add_alias(drama, name, source, None)
+            if not any(a.alias_key == key and a.source_id == source.id for a in self.aliases[id(drama)]):
+                added = self._add_alias(drama, name, source, None)
+        return bool(changed) or added
 
-    def _add_alias(self, drama: Drama, name: str, source: Source, site_id: str | None) -> None:
-        alias = DramaAlias(
-            alias=name, alias_key=title_key(name), compact_key=compact_title_key(name),
-            source_id=source.id, site_id=site_id,
-        )  # fmt: skip
-        drama.aliases.append(alias)
-        self._index_alias(drama, alias)
+    def _add_alias(self, drama: Drama, name: str, source: Source, site_id: str | None) -> bool:
+        facts = AliasFacts(name, title_key(name), compact_title_key(name), source.id, site_id)
+        if self.bulk_aliases:
+            self.pending_aliases.append((drama, facts))
+        else:  # through the backref: appending to ``drama.aliases`` would load the whole collection first
+            self.session.add(DramaAlias(drama=drama, **facts._asdict()))
+        self._index_alias(drama, facts)
+        return True
+
+    def write_aliases(self) -> None:
+        """Insert the aliases kept as rows (``bulk_aliases``) in one executemany, once new dramas have ids."""
+        rows = [{"drama_id": drama.id, **facts._asdict()} for drama, facts in self.pending_aliases]
+        if rows:
+            self.session.execute(insert(DramaAlias.__table__), rows)
+        self.pending_aliases = []
+
+
+def _memo_key(source: Source, item: ReviewItem) -> tuple:
+    """Everything `DramaResolver.resolve` reads of an item: equal keys resolve to the same drama."""
+    return (source.id, item.drama_site_id, item.drama_title, item.drama_native_title, item.drama_year,
+            item.drama_episodes, item.drama_country)  # fmt: skip
 
 
 def resolve_batch(
     session: Session, pairs: Mapping[K, tuple[Source, ReviewItem]], *, attempts: int = RESOLVE_ATTEMPTS, **match: float
 ) -> dict[K, Drama]:
-    """The drama of each (source, item) of a batch, new dramas and aliases flushed (they have ids).
+    """The drama of each (source, item) of a batch; new dramas are flushed (they have ids), new aliases written.
 
     Two writers (PostgreSQL workers) can create the same drama at the same moment: the second one's insert
     of the site alias waits for the first to commit, then fails on the unique (source, site id). That try is
@@ -302,10 +375,11 @@ def resolve_batch(
     for attempt in range(1, attempts + 1):
         try:
             with session.begin_nested():
-                resolver = DramaResolver(session, **match)
+                resolver = DramaResolver(session, bulk_aliases=True, **match)
                 resolver.prefetch(pairs.values())
                 dramas = {key: resolver.resolve(source, item) for key, (source, item) in pairs.items()}
                 session.flush()
+                resolver.write_aliases()
             return dramas
         except IntegrityError as exc:
             if attempt == attempts:

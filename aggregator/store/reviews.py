@@ -12,9 +12,10 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, delete, func, insert, or_, select, update
+from sqlalchemy import Table, bindparam, column, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -22,6 +23,7 @@ from aggregator.items import ReviewItem
 
 # Drama resolution lives in `aggregator.store.dramas`; `resolve_drama` is re-exported for existing callers.
 from aggregator.store.dramas import DramaResolver, resolve_batch, resolve_drama  # noqa: F401
+from aggregator.store.engine import BinaryARRAY, one_of
 from aggregator.store.models import Author, CrawlRun, Rating, Review, Source
 
 RUN_STATUSES = ("running", "finished", "failed")
@@ -53,22 +55,58 @@ def _chunks(values: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
         yield values[start : start + size]
 
 
-def _per_source(keys: Iterable[tuple[int, str]]) -> Iterable[tuple[int, Sequence[str]]]:
-    """(source_id, chunk of ids) pairs covering `keys`, for ``source_id = ? AND x IN (...)`` queries."""
-    grouped: dict[int, list[str]] = {}
-    for source_id, value in keys:
-        grouped.setdefault(source_id, []).append(value)
-    for source_id, values in sorted(grouped.items()):
-        for chunk in _chunks(sorted(values)):
-            yield source_id, chunk
+def _per_source(keys: Iterable[tuple[int, str]]) -> Iterable[list[tuple[int, Sequence[str]]]]:
+    """`keys` as lists of (source_id, ids) groups of at most `CHUNK` keys in all, one query's worth each.
+
+    >>> list(_per_source([(2, "b"), (1, "a"), (2, "c")]))
+    [[(1, ['a']), (2, ['b', 'c'])]]
+    """
+    ordered = sorted(keys)
+    for start in range(0, len(ordered), CHUNK):
+        grouped: dict[int, list[str]] = {}
+        for source_id, value in ordered[start : start + CHUNK]:
+            grouped.setdefault(source_id, []).append(value)
+        yield list(grouped.items())
+
+
+def _where_keys(session: Session, source_col, value_col, groups: list[tuple[int, Sequence[str]]]):
+    """``(source_col = 1 AND value_col IN (...)) OR (...)`` for one `_per_source` chunk: one query per batch."""
+    return or_(*[(source_col == sid) & one_of(session, value_col, values) for sid, values in groups])
+
+
+def _dialect(session: Session) -> str:
+    name = session.get_bind().dialect.name
+    if name not in ("postgresql", "sqlite"):
+        raise NotImplementedError(f"dramascore's store supports PostgreSQL and SQLite, not {name}")
+    return name
 
 
 def _upsert_insert(session: Session, table: Table):
     """The dialect's INSERT that supports ``on_conflict_*``; the store targets PostgreSQL and SQLite only."""
-    dialect = session.get_bind().dialect.name
-    if dialect not in ("postgresql", "sqlite"):
-        raise NotImplementedError(f"dramascore's store supports PostgreSQL and SQLite, not {dialect}")
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    return (postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert)(table)
+
+
+@cache
+def _insert_rows(dialect: str, table: Table, names: tuple[str, ...]):
+    """The dialect's INSERT of rows with the columns `names`, executed with `_rows` (built once: cached).
+
+    On PostgreSQL the rows come as one array per column, turned back into rows by ``unnest``: the statement
+    is short and the same for every batch. SQLAlchemy's multi-row ``INSERT ... VALUES`` has a placeholder per
+    value instead, which psycopg parses again on every execution (too long for its cache): a third of a
+    batch's time (bench/store.py). SQLite gets the multi-row VALUES.
+    """
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    arrays = func.unnest(*[bindparam(n, type_=BinaryARRAY(table.c[n].type)) for n in names])
+    rows = arrays.table_valued(*[column(n, table.c[n].type) for n in names]).render_derived()
+    return postgresql.insert(table).from_select(list(names), select(*rows.c))
+
+
+def _rows(dialect: str, names: tuple[str, ...], rows: Sequence[Mapping[str, Any]]):
+    """Parameters of an `_insert_rows` statement: one array per column on PostgreSQL, else the rows."""
+    if dialect == "sqlite":
+        return rows
+    return {n: [row[n] for row in rows] for n in names}
 
 
 # --- sources ---------------------------------------------------------------------------------------------
@@ -91,6 +129,12 @@ def get_or_create_source(
     return source
 
 
+def _sources(session: Session, names: set[str]) -> dict[str, Source]:
+    """The sources called `names` (one query), creating those that are new with `get_or_create_source`."""
+    found = {source.name: source for source in session.scalars(select(Source).where(Source.name.in_(sorted(names))))}
+    return {name: found.get(name) or get_or_create_source(session, name) for name in sorted(names)}
+
+
 # --- reviews ---------------------------------------------------------------------------------------------
 
 
@@ -110,54 +154,70 @@ def content_hash(item: ReviewItem) -> str:
     # Shallow: json.dumps walks lists and dicts itself and `_hash_default` turns each Rating into the dict
     # asdict() would make, so the text (and the hash of every stored review) is unchanged; asdict's deep
     # copy of every field was a third of a batch upsert's time (bench/store.py).
-    data = {f.name: getattr(item, f.name) for f in fields(item)}
+    data = {name: getattr(item, name) for name in _field_names(type(item))}
     data.pop("crawled_at", None)
     if item.published_relative:
         data.pop("published_at", None)
-    text = json.dumps(data, sort_keys=True, default=_hash_default, ensure_ascii=False)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return hashlib.sha256(_HASH_JSON.encode(data).encode()).hexdigest()
+
+
+@cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls))
 
 
 def _hash_default(value: Any) -> Any:
     if is_dataclass(value) and not isinstance(value, type):
-        return {f.name: getattr(value, f.name) for f in fields(value)}
+        return {name: getattr(value, name) for name in _field_names(type(value))}
     return _json_default(value)
+
+
+# What ``json.dumps(data, sort_keys=True, default=_hash_default, ensure_ascii=False)`` builds on every call.
+_HASH_JSON = json.JSONEncoder(sort_keys=True, default=_hash_default, ensure_ascii=False)
+
+
+AUTHOR_COLUMNS = ("source_id", "handle", "display_name", "profile_url")
+
+
+@cache
+def _authors_upsert(dialect: str):
+    table = Author.__table__
+    stmt = _insert_rows(dialect, table, AUTHOR_COLUMNS)
+    name = func.coalesce(stmt.excluded.display_name, table.c.display_name)
+    url = func.coalesce(stmt.excluded.profile_url, table.c.profile_url)
+    return stmt.on_conflict_do_update(
+        index_elements=["source_id", "handle"],
+        set_={"display_name": name, "profile_url": url},
+        # Rewriting an identical row still costs a write (and a dead tuple on PostgreSQL).
+        where=or_(name.is_distinct_from(table.c.display_name), url.is_distinct_from(table.c.profile_url)),
+    )
 
 
 def _upsert_authors(session: Session, entries: dict[tuple[int, str], ReviewItem]) -> dict[tuple[int, str], int]:
     """Insert or refresh authors keyed by (source_id, handle); returns their ids."""
     if not entries:
         return {}
-    table = Author.__table__
-    stmt = _upsert_insert(session, table)
-    name = func.coalesce(stmt.excluded.display_name, table.c.display_name)
-    url = func.coalesce(stmt.excluded.profile_url, table.c.profile_url)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["source_id", "handle"],
-        set_={"display_name": name, "profile_url": url},
-        # Rewriting an identical row still costs a write (and a dead tuple on PostgreSQL).
-        where=or_(name.is_distinct_from(table.c.display_name), url.is_distinct_from(table.c.profile_url)),
-    )
     rows = [
         {"source_id": sid, "handle": handle, "display_name": item.author_name, "profile_url": item.author_url}
         for (sid, handle), item in sorted(entries.items())
     ]
-    session.execute(stmt, rows)
+    dialect = _dialect(session)
+    session.execute(_authors_upsert(dialect), _rows(dialect, AUTHOR_COLUMNS, rows))
     ids: dict[tuple[int, str], int] = {}
-    for sid, handles in _per_source(entries):
-        query = select(Author.id, Author.handle).where(Author.source_id == sid, Author.handle.in_(handles))
-        ids.update({(sid, handle): author_id for author_id, handle in session.execute(query)})
+    query = select(Author.id, Author.source_id, Author.handle)
+    for groups in _per_source(entries):
+        rows = session.execute(query.where(_where_keys(session, Author.source_id, Author.handle, groups)))
+        ids.update({(sid, handle): author_id for author_id, sid, handle in rows})
     return ids
 
 
 def _existing(session: Session, keys: Iterable[tuple[int, str]]) -> dict[tuple[int, str], tuple[int, str]]:
     """(source_id, source_review_id) -> (id, content_hash) of the reviews already stored."""
     found: dict[tuple[int, str], tuple[int, str]] = {}
-    for sid, rids in _per_source(keys):
-        query = select(Review.id, Review.source_review_id, Review.content_hash).where(
-            Review.source_id == sid, Review.source_review_id.in_(rids)
-        )
-        found.update({(sid, rid): (review_id, digest) for review_id, rid, digest in session.execute(query)})
+    query = select(Review.id, Review.source_id, Review.source_review_id, Review.content_hash)
+    for groups in _per_source(keys):
+        rows = session.execute(query.where(_where_keys(session, Review.source_id, Review.source_review_id, groups)))
+        found.update({(sid, rid): (review_id, digest) for review_id, sid, rid, digest in rows})
     return found
 
 
@@ -169,6 +229,9 @@ COPIED = (
     "helpful_votes", "episodes_seen", "episodes_total", "watch_status_raw", "watch_status", "language",
 )  # fmt: skip
 RATING_FIELDS = ("aspect_raw", "aspect", "episode", "score_raw", "score", "scale")
+REVIEW_COLUMNS = (*COPIED, "source_id", "drama_id", "author_id", "null_reasons", "content_hash", "first_seen_at",
+                  "last_seen_at", "crawled_at", "crawl_run_id")  # fmt: skip
+RATING_COLUMNS = ("review_id", "kind", *RATING_FIELDS)
 
 
 def _rating_rows(review_id: int, item: ReviewItem) -> list[dict[str, Any]]:
@@ -200,7 +263,7 @@ def upsert_reviews(
     if not latest:
         return UpsertCounts()
 
-    sources = {name: get_or_create_source(session, name) for name in sorted({s for s, _ in latest})}
+    sources = _sources(session, {s for s, _ in latest})
     batch = {(sources[s].id, rid): item for (s, rid), item in latest.items()}
     existing = _existing(session, batch)
     counts = UpsertCounts()
@@ -222,7 +285,7 @@ def upsert_reviews(
     if crawl_run_id is not None:
         touched["crawl_run_id"] = crawl_run_id
     for chunk in _chunks(sorted(unchanged_ids)):
-        session.execute(update(Review.__table__).where(Review.id.in_(chunk)).values(**touched))
+        session.execute(update(Review.__table__).where(one_of(session, Review.id, chunk)).values(**touched))
     if changed:
         counts.drama_ids = _write_changed(session, changed, sources, crawl_run_id, seen_at, match or {})
     return counts
@@ -263,22 +326,30 @@ def _write_changed(
         )
         rows.append(row)
 
+    dialect = _dialect(session)
+    found = session.execute(_reviews_upsert(dialect), _rows(dialect, REVIEW_COLUMNS, rows))
+    ids = {(sid, rid): review_id for review_id, sid, rid in found}
+
+    # New reviews have no ratings yet, but one inserted meanwhile by another writer may: clear them all.
+    for chunk in _chunks(sorted(ids.values())):
+        session.execute(delete(Rating.__table__).where(one_of(session, Rating.review_id, chunk)))
+    rating_rows = [r for key, (item, _) in sorted(changed.items()) for r in _rating_rows(ids[key], item)]
+    if rating_rows:
+        stmt = _insert_rows(dialect, Rating.__table__, RATING_COLUMNS)
+        session.execute(stmt, _rows(dialect, RATING_COLUMNS, rating_rows))
+    return {drama.id for drama in dramas.values()}
+
+
+@cache
+def _reviews_upsert(dialect: str):
+    """Insert reviews, or rewrite them but for their key and ``first_seen_at``; returns (id, source, review id)."""
     table = Review.__table__
-    stmt = _upsert_insert(session, table)
+    stmt = _insert_rows(dialect, table, REVIEW_COLUMNS)
     kept = {"id", "source_id", "source_review_id", "first_seen_at"}
     set_ = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in kept}
     set_["crawl_run_id"] = func.coalesce(stmt.excluded.crawl_run_id, table.c.crawl_run_id)
     stmt = stmt.on_conflict_do_update(index_elements=["source_id", "source_review_id"], set_=set_)
-    stmt = stmt.returning(table.c.id, table.c.source_id, table.c.source_review_id)
-    ids = {(sid, rid): review_id for review_id, sid, rid in session.execute(stmt, rows)}
-
-    # New reviews have no ratings yet, but one inserted meanwhile by another writer may: clear them all.
-    for chunk in _chunks(sorted(ids.values())):
-        session.execute(delete(Rating.__table__).where(Rating.review_id.in_(chunk)))
-    rating_rows = [r for key, (item, _) in sorted(changed.items()) for r in _rating_rows(ids[key], item)]
-    if rating_rows:
-        session.execute(insert(Rating.__table__), rating_rows)
-    return {drama.id for drama in dramas.values()}
+    return stmt.returning(table.c.id, table.c.source_id, table.c.source_review_id)
 
 
 # --- crawl runs ------------------------------------------------------------------------------------------
