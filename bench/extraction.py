@@ -3,10 +3,15 @@
 Run: ``python bench/extraction.py [--rounds 30]``. The pages are the demo site's (aggregator/demo/), every
 page the real spiders fetched while crawling it (`collect_pages`: one in-process crawl, pipelines off) that
 holds at least one review. Per page, "ours" is the spider's ``items_from_page`` (the extractor, as
-`dramascore extract` runs it) followed by every normaliser (`pipelines.apply.normalise_item`, score inference
-included); "bare" is ``lxml.html.fromstring`` of the bytes, or ``json.loads`` for the JSON APIs (WordPress
-REST, Reddit). Both run in turn over the same pages, round after round. The ratio ours / bare per site comes
-last (target <= 3x).
+`dramascore extract` runs it) followed by every normaliser (`pipelines.apply.normalise_item` with
+``infer=None``); "bare" is ``lxml.html.fromstring`` of the bytes, or ``json.loads`` for the JSON APIs
+(WordPress REST, Reddit). Both run in turn over the same pages, round after round. The ratio ours / bare per
+site comes last (target <= 3x).
+
+Score inference (VADER, ``pipelines/infer.py``) is a pipeline stage of its own, not a normaliser, and costs
+per review what no parse of the page does: it is left out of "ours" and timed apart, on the same items in
+the mode the settings give (``DRAMASCORE_INFER_SCORES``), and printed on its own line as the cost per review
+it gave a score to.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import json
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,7 +31,7 @@ from scrapy.spiderloader import get_spider_loader
 from aggregator.crawl import project_settings, run_crawls
 from aggregator.demo.server import DemoSite, demo_sources
 from aggregator.sources import SourceConfig
-from pipelines.apply import NormaliseConfig, normalise_item
+from pipelines.apply import NormaliseConfig, normalise_inferred, normalise_item
 
 CRAWLED_AT = datetime(2025, 6, 15, 12, 0, tzinfo=UTC)
 
@@ -111,6 +116,15 @@ class SiteCost:
     extract_ms: float
     normalise_ms: float
     """Milliseconds per page, summed over the rounds and divided by pages x rounds."""
+    inferred: int = 0
+    """Reviews (of `reviews`) given an inferred score, in the settings' inference mode."""
+    infer_ms: float = 0.0
+    """Milliseconds per page of score inference, not part of the ratio."""
+
+    @property
+    def infer_ms_per_review(self) -> float | None:
+        """Inference cost per review it gave a score to."""
+        return self.infer_ms * self.pages / self.inferred if self.inferred else None
 
     @property
     def ratio(self) -> float:
@@ -118,28 +132,43 @@ class SiteCost:
 
 
 def measure(source: SourceConfig, pages: Sequence[Page], cfg: NormaliseConfig, rounds: int = 30) -> SiteCost:
-    """Bare parse, extraction and normalisation of every page, in turn, `rounds` times."""
-    bare = extract = normalise = 0.0
-    reviews = 0
+    """Bare parse, extraction and normalisation (without inference) of every page, in turn, `rounds` times;
+    then score inference on the normalised items, as `cfg.infer` says, timed apart."""
+    ours = replace(cfg, infer=None)
+    bare = extract = normalise = infer = 0.0
+    reviews = inferred = 0
     for _ in range(rounds):
         started = time.perf_counter()
         for page in pages:
             bare_parse(page)
         bare += time.perf_counter() - started
-        reviews = 0
+        reviews = inferred = 0
         for page in pages:
             started = time.perf_counter()
             items = items_of(page, source)
             middle = time.perf_counter()
             for item in items:
-                normalise_item(item, cfg)
+                normalise_item(item, ours)
             ended = time.perf_counter()
+            for item in items:
+                normalise_inferred(item, cfg)
+            infer += time.perf_counter() - ended
             extract += middle - started
             normalise += ended - middle
             reviews += len(items)
+            inferred += sum(item.inferred_score is not None for item in items)
     per_page = 1000 / (len(pages) * rounds)
     kib = sum(len(p.body) for p in pages) / len(pages) / 1024
-    return SiteCost(source.name, len(pages), reviews, kib, bare * per_page, extract * per_page, normalise * per_page)
+    return SiteCost(
+        source.name, len(pages), reviews, kib, bare * per_page, extract * per_page, normalise * per_page,
+        inferred, infer * per_page,
+    )  # fmt: skip
+
+
+def _inference(cost: SiteCost) -> str:
+    per_review = cost.infer_ms_per_review
+    spent = f"{per_review:.3f} ms per inferred review" if per_review is not None else "none inferred"
+    return f"{cost.source} {spent} ({cost.inferred} of {cost.reviews})"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -151,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     by_name = {s.name: s for s in sources}
     for name, site_pages in pages.items():  # warm-up: imports, lexicons, regex caches
         for item in items_of(site_pages[0], by_name[name]):
-            normalise_item(item, cfg)
+            normalise_item(item, cfg)  # inference included: VADER's lexicon loads here
     costs = [measure(by_name[name], site_pages, cfg, args.rounds) for name, site_pages in pages.items()]
     print(f"{'source':<12} {'kind':<11} {'pages':>5} {'reviews':>7} {'KiB/page':>8} {'bare ms':>8} "
           f"{'extract ms':>10} {'normalise ms':>12} {'ratio':>6}")
@@ -159,6 +188,8 @@ def main(argv: list[str] | None = None) -> int:
         kind = by_name[c.source].kind
         print(f"{c.source:<12} {kind:<11} {c.pages:>5} {c.reviews:>7} {c.kib_per_page:>8.1f} {c.bare_ms:>8.3f} "
               f"{c.extract_ms:>10.3f} {c.normalise_ms:>12.3f} {c.ratio:>5.1f}x")
+    print(f"score inference ({cfg.infer or 'off'}), not in the ratio: "
+          + ", ".join(_inference(c) for c in costs))
     print("ratio (extract + normalise) / bare parse per page: "
           + ", ".join(f"{c.source} {c.ratio:.1f}x" for c in costs) + " (target <= 3x)")
     return 0

@@ -44,6 +44,9 @@ _FULL_STARS = "★⭐✭✮✯✪"
 _EMPTY_STARS = "☆✩"
 _HALF_STARS = "½⯨⯪"
 _GLYPHS_RE = re.compile(_LABEL + rf"(?P<glyphs>[{_FULL_STARS}{_EMPTY_STARS}{_HALF_STARS}\s]+)")
+# A bare ASCII number ("9.0"), the commonest raw score: no other form can read it, so it skips their parsers.
+_PLAIN_RE = re.compile(r"[0-9]{1,6}(?:\.[0-9]{1,6})?")
+_SLASH_RE = re.compile(r"\s*/\s*")
 
 _ASPECTS = {
     "story": "story",
@@ -77,6 +80,8 @@ def parse_score_with_reason(raw: str | None, *, default_scale: float | None = No
         raw = str(raw)
     if not isinstance(raw, str):
         return None, "empty" if raw is None else "unparseable"
+    if _PLAIN_RE.fullmatch(raw):
+        return _bare(float(raw), default_scale)
     if len(raw) > 4 * _MAX_LEN:
         return None, "unparseable" if raw.strip() else "empty"
     text = _prepare(raw)
@@ -94,6 +99,11 @@ def parse_score_with_reason(raw: str | None, *, default_scale: float | None = No
     num = _number(m["num"])
     if num is None or math.isnan(num) or (math.isinf(num) and "inf" in m["num"].lower()):
         return None, "nan"
+    return _bare(num, default_scale)
+
+
+def _bare(num: float, default_scale: float | None) -> Result:
+    """A number without a scale, on the source's default scale."""
     if default_scale is None:
         return None, "no_scale"
     try:
@@ -112,7 +122,7 @@ def aspect_key(label: str | None) -> str | None:
         return None
     # Trailing colons and spaces in any mix ("Story: :"), so that a key read again stays the same key.
     key = " ".join(unicodedata.normalize("NFKC", label).split()).lower().rstrip(": ")
-    key = re.sub(r"\s*/\s*", "/", key)
+    key = _SLASH_RE.sub("/", key)
     if not key:
         return None
     return _ASPECTS.get(key, key)

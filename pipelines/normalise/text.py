@@ -41,6 +41,8 @@ _CANDIDATES_PER_LINE = 4
 _COMPARE_BUDGET = 500_000
 _MAX_PASSES = 8
 _LEAD_MAX_CHARS = 600
+# The last body known to clean to itself; the spoiler step cleans the cleaned body again for its lead.
+_last_fixed: str | None = None
 
 
 def fold_whitespace(s: str | None) -> str | None:
@@ -66,14 +68,20 @@ def clean_body(raw: str | None) -> str | None:
     ``"<p>First part.</p><br><br>Second part with <b>bold</b> text."``
     -> ``"First part.\\n\\nSecond part with bold text."``
     """
+    global _last_fixed
     if not isinstance(raw, str):
         return None
+    if raw is _last_fixed:
+        return raw  # what clean_body just returned, fed back in (lead_paragraph of a cleaned body)
     text = raw
     # Decoding can reveal more markup or entities ("&lt;b&gt;"), so repeat until a pass changes nothing;
     # that is what makes clean_body(clean_body(x)) == clean_body(x). Each changing pass shortens the text.
     for _ in range(_MAX_PASSES):
-        cleaned = _clean_once(text)
-        if cleaned == text or cleaned is None:
+        cleaned, stable = _clean_pass(text)
+        if cleaned is None:
+            break
+        if stable or cleaned == text:
+            _last_fixed = cleaned  # cleaning it again gives it back
             break
         text = cleaned
     return cleaned or None
@@ -97,7 +105,8 @@ def lead_paragraph(text: str | None) -> str | None:
     return lead.strip() or None
 
 
-def _clean_once(raw: str) -> str | None:
+def _clean_pass(raw: str) -> tuple[str | None, bool]:
+    """One cleaning pass, and whether a second would give its result back (then it need not run)."""
     text = _BAD_CHARS_RE.sub("", raw)
     if _TAG_RE.search(text):
         text = _html_to_text(text)
@@ -105,10 +114,17 @@ def _clean_once(raw: str) -> str | None:
         text = html.unescape(text)
     lines, seps = _lines(text)
     if not lines:
-        return None
-    lines, seps = _drop_repeated_runs(lines, seps)
-    out = lines[0] + "".join(sep + line for sep, line in zip(seps, lines[1:], strict=True))
-    return _drop_doubled_body(out)
+        return None, False
+    kept, kept_seps = _drop_repeated_runs(lines, seps)
+    out = kept[0] + "".join(sep + line for sep, line in zip(kept_seps, kept[1:], strict=True))
+    cleaned = _drop_doubled_body(out)
+    # Stable when nothing was dropped and nothing is left to decode: a second pass would read the same
+    # lines and drop nothing again.
+    stable = (
+        len(kept) == len(lines) and cleaned is out and "<" not in out and "&" not in out
+        and _BAD_CHARS_RE.search(out) is None
+    )  # fmt: skip
+    return cleaned, stable
 
 
 def _html_to_text(fragment: str) -> str:

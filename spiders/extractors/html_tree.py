@@ -4,6 +4,10 @@ libxml2 stops reading a document at a nesting depth of 256 (2048 with ``huge_tre
 after that point, silently: 3,000 nested ``<div>`` before the reviews cost every review. When the parser
 reports that, the document is read again with no element deeper than :data:`MAX_DEPTH`: a deeper one becomes
 a sibling of the deepest (browsers do the same), so no text and no element is lost, only some nesting.
+
+The helpers below read such trees fast and exactly as parsel's CSS would: queries compiled once (:func:`css`),
+class tokens split where CSS splits them (:func:`has_class`, :func:`class_index`), lxml.html's ``drop_tree``
+for plain elements.
 """
 
 from __future__ import annotations
@@ -13,8 +17,16 @@ import re
 from lxml import etree
 from lxml import html as lxml_html
 from parsel import Selector
+from parsel.csstranslator import HTMLTranslator
 
 MAX_DEPTH = 1000
+# What XPath's normalize-space() folds: class tokens are split on these only (not on U+00A0 or U+000B).
+_XML_SPACE = re.compile(r"[ \t\r\n]+")
+_TRANSLATOR = HTMLTranslator()
+_WANTED_IN: dict[frozenset[str], dict[str, tuple[str, ...]]] = {}  # class_index: wanted -> value -> tokens
+_KNOWN_MAX = 4096
+# The string value of a node, as XPath's string(.) gives it (text of descendants; no comments).
+string_value = etree.XPath("string()", smart_strings=False)
 _VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
                    "track", "wbr"})  # fmt: skip
 _TOKEN = re.compile(
@@ -91,3 +103,73 @@ def selector(text: str) -> Selector | None:
     """A parsel Selector over an HTML document (see :func:`parse`)."""
     root = parse(text.strip().replace("\x00", "") or "<html/>")
     return Selector(root=root, type="html") if root is not None else None
+
+
+def css(query: str) -> etree.XPath:
+    """A compiled query for a CSS selector, translated exactly as parsel's ``Selector.css`` translates it.
+
+    ``css("div.review")(root)`` -> the elements parsel's ``Selector(root=root).css("div.review")`` selects.
+    """
+    return etree.XPath(_TRANSLATOR.css_to_xpath(query), smart_strings=False)
+
+
+def split_classes(value: str) -> list[str]:
+    """A class attribute's tokens as CSS matches them: ``'a\tb  c'`` -> ``['a', 'b', 'c']``."""
+    # str.split() also splits at U+00A0, U+000B...: only right when the only whitespace is the space.
+    return value.split() if value.isprintable() else [t for t in _XML_SPACE.split(value) if t]
+
+
+def class_index(root, wanted: frozenset[str]) -> dict[str, list]:
+    """Elements of `root`'s subtree (`root` included) by class token, document order, `wanted` tokens only.
+
+    One walk instead of one ``descendant-or-self::*[class]`` query per token (each walks the subtree too).
+    """
+    found: dict[str, list] = {}
+    # A site's pages repeat the same few class attributes: each is split once, then looked up.
+    known = _WANTED_IN.setdefault(wanted, {})
+    for element in root.iter(etree.Element):
+        value = element.get("class")
+        if value:
+            hits = known.get(value)
+            if hits is None:
+                if len(known) >= _KNOWN_MAX:
+                    known.clear()
+                hits = known[value] = tuple(wanted.intersection(split_classes(value)))
+            for token in hits:
+                found.setdefault(token, []).append(element)
+    return found
+
+
+def has_class_xpath(token: str) -> str:
+    """An XPath predicate true for elements with the class `token`, as CSS's ``.token`` means it."""
+    return f"contains(concat(' ', normalize-space(@class), ' '), ' {token} ')"
+
+
+def has_class(element, token: str) -> bool:
+    """Whether CSS's ``.token`` matches the element: ``class="a\tb"`` has ``b``, ``class="a\u00a0b"`` does not."""
+    value = element.get("class")
+    return bool(value) and token in value and token in split_classes(value)
+
+
+def inside(element, token: str, stop) -> bool:
+    """Whether an ancestor of `element` (which lies below `stop`), up to and including `stop`, has the class."""
+    if element is stop:
+        return False
+    for ancestor in element.iterancestors():
+        if has_class(ancestor, token):
+            return True
+        if ancestor is stop:
+            return False
+    return False
+
+
+def drop_tree(element) -> None:
+    """lxml.html's ``drop_tree`` for any element: removed with its children, its tail text kept in place."""
+    parent = element.getparent()
+    if element.tail:
+        previous = element.getprevious()
+        if previous is None:
+            parent.text = (parent.text or "") + element.tail
+        else:
+            previous.tail = (previous.tail or "") + element.tail
+    parent.remove(element)

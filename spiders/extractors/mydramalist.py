@@ -1,241 +1,259 @@
 """MyDramaList page extraction: drama main pages, reviews pages and show listings.
 
-Every piece of knowledge about MyDramaList's markup lives here. The functions are pure (body and URL in,
-raw items out) and never raise on bad input: garbage gives ``[]`` / ``None``. A field the page does not
-have stays ``None``; normalised fields are left to the pipelines.
+Every piece of knowledge about MyDramaList's markup lives here (about its URLs: ``mdl_urls``). The functions
+are pure (body and URL in, raw items out) and never raise on bad input: garbage gives ``[]`` / ``None``. A
+field the page does not have stays ``None``; normalised fields are left to the pipelines.
+
+A page is parsed once (``html_tree.parse``) and read with the element API: one walk per review block indexes
+its elements by class, and each field is looked up there, meaning exactly what the CSS selector beside it
+says (``bench/extraction.py`` measures the cost against a bare parse).
 """
 
 from __future__ import annotations
 
 import copy
 import re
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from lxml import etree
-from parsel import Selector
 
 from aggregator.items import DramaListing, Rating, ReviewItem
 from spiders.extractors import html_tree
-from spiders.extractors.limits import http_url, short_text, small_int
+from spiders.extractors.html_tree import (
+    class_index,
+    css,
+    drop_tree,
+    has_class,
+    inside,
+    string_value,
+)
+from spiders.extractors.limits import short_text
+from spiders.extractors.mdl_urls import (
+    absolute,
+    drama_id_from_url,
+    drama_url,
+    is_reviews_page,
+    review_page_number,
+    to_int,
+    with_page,
+)
 
 SOURCE = "mydramalist"
+__all__ = ["drama_id_from_url", "extract_listing", "extract_review_page_urls", "extract_reviews",
+           "review_block_count", "review_page_number"]  # fmt: skip
 
 REVIEW_BLOCKS = "div.review[id^='review-']"
-# Drama ids are the leading digits of the first path segment: /685237-the-glory, /685237/reviews.
-_DRAMA_PATH = re.compile(r"^/(\d+)(?:-[^/]*)?(?=/|$)")
 _REVIEW_ID = re.compile(r"^review-(\d{1,20})$")
 _REVIEW_LINK = re.compile(r"/profile/[^/]+/review/(\d+)/?$")
 _YEAR = re.compile(r"\b(19\d{2}|20\d{2})\b")
-_DIGITS = re.compile(r"\d+")
 _SPACE = re.compile(r"\s+")
 # Subtitle parts are separated by U+2027 (hyphenation point) on MDL; accept a middle dot too.
 _SUBTITLE_SEP = re.compile(r"\s*[\u2027\u00b7]\s*")
+
+# Queries compiled once (parsel compiled each one on every call). The hot per-review lookups use one walk
+# per block (html_tree.class_index) instead; each keeps the meaning of the CSS selector named beside it.
+_WITH_ID = etree.XPath("descendant-or-self::div[@id]")  # REVIEW_BLOCKS' other tests are cheaper in Python
+_DETAILS = etree.XPath("descendant-or-self::li[b]")  # //li[b], from the root element (the same, faster)
+_BOLD_LINK = css(".col-sm-9 b a.text-primary")
+_COL_BOLDS = etree.XPath(f".//*[{html_tree.has_class_xpath('col-sm-9')}]//b")
+_STATS_ANCESTOR = etree.XPath(
+    f"ancestor::*[{html_tree.has_class_xpath('user-stats')} or {html_tree.has_class_xpath('episodes-seen')}]"
+)
+_TAB_LINKS = css("ul.nav-tabs a.nav-link")
+_ANY_LINKS = css("a[href]")
+_PAGE_LINKS = css("ul.pagination li.page-item a.page-link::attr(href)")
+_NEXT_LINK = css("ul.pagination li.page-item.next a.page-link::attr(href)")
+_CARDS = css("div.box[id^='mdl-']")
+_CARD_LINK = css("h6.title a[href]")
+_BLOCK_CLASSES = frozenset({
+    "col-sm-9", "text-primary", "user-stats", "episodes-seen", "review-spoiler", "review-body", "datetime",
+    "rating-overall", "score", "review-rating", "review-tag", "read-more", "review-helpful",
+})  # fmt: skip
+_DETAIL_LABELS = frozenset({"native title", "aired", "episodes", "country"})
+_CLUTTER = ("review-spoiler", "read-more", "review-helpful")  # dropped from the body, then the rating boxes
+_RATING_CLASSES = ("rating-overall", "review-rating")
+_BODY_CLASSES = frozenset({*_CLUTTER, *_RATING_CLASSES})
 
 
 # --- small helpers -----------------------------------------------------------------------------------------
 
 
-def _selector(body: str | bytes) -> Selector | None:
-    """A parsel Selector over any input, or None when lxml cannot build a tree at all."""
+def _root(body: str | bytes):
+    """The document's root element, or None when lxml cannot build a tree at all."""
     if isinstance(body, bytes):
         # MDL serves UTF-8; a wrong byte must not cost the whole page.
         body = body.decode("utf-8", errors="replace")
     if not isinstance(body, str):
         return None
     # lxml refuses NUL bytes outright; they never carry meaning in HTML.
-    body = body.replace("\x00", "")
-    if not body.strip():
-        return None
-    return html_tree.selector(body)
+    body = body.replace("\x00", "").strip() if "\x00" in body else body.strip()
+    return html_tree.parse(body, parser_factory=etree.HTMLParser) if body else None
 
 
-def _text(node: Selector | None) -> str | None:
+def _blocks(root) -> list:
+    """The review blocks (REVIEW_BLOCKS), in document order."""
+    return [d for d in _WITH_ID(root) if d.get("id").startswith("review-") and has_class(d, "review")]
+
+
+def _text(node) -> str | None:
     """Whitespace-collapsed text content, None when empty."""
     if node is None:
         return None
-    value = _SPACE.sub(" ", node.xpath("string(.)").get() or "").strip()
+    # Without children (comments included) the text content is the element's own text.
+    value = _SPACE.sub(" ", (node.text if len(node) == 0 else string_value(node)) or "").strip()
     return value or None
 
 
-def _first(sel: Selector, css: str) -> Selector | None:
-    found = sel.css(css)
-    return found[0] if found else None
-
-
-def _int(raw: str | None) -> int | None:
-    """'1,234' -> 1234; None when there is no number."""
-    if not raw:
-        return None
-    match = _DIGITS.search(raw.replace(",", "").replace("\u00a0", "").replace(" ", ""))
-    # A count too big for the store's INTEGER columns is no count.
-    return small_int(int(match.group())) if match and len(match.group()) < 12 else None
-
-
-def _absolute(href: str | None, base: str) -> str | None:
-    if not href or not href.strip() or href.strip().startswith(("#", "javascript:")):
-        return None
-    try:
-        # Only web links: a "JavaScript:..." href is a script, not a profile page.
-        return http_url(urljoin(base, href.strip()))
-    except ValueError:
-        return None
-
-
-def drama_id_from_url(url: str) -> str | None:
-    """'https://mydramalist.com/685237-the-glory/reviews?page=2' -> '685237'; relative paths work too."""
-    try:
-        path = urlsplit(url or "").path
-    except (ValueError, TypeError):
-        return None
-    match = _DRAMA_PATH.match(path)
-    return match.group(1) if match else None
-
-
-def _drama_url(url: str) -> str | None:
-    """The drama main page URL of any drama sub-page URL (no /reviews, no query, no fragment)."""
-    try:
-        parts = urlsplit(url)
-    except (ValueError, TypeError):
-        return None
-    match = _DRAMA_PATH.match(parts.path)
-    if not match or not parts.netloc:
-        return None
-    return urlunsplit((parts.scheme, parts.netloc, match.group(0), "", ""))
-
-
-def _is_reviews_page(url: str) -> bool:
-    try:
-        return urlsplit(url).path.rstrip("/").endswith("/reviews")
-    except (ValueError, TypeError):
-        return False
-
-
-def review_page_number(url: str) -> int | None:
-    """Page number of a reviews page URL (its ?page=N, 1 for a bare /reviews); None for any other URL."""
-    if not _is_reviews_page(url):
-        return None
-    query = dict(parse_qsl(urlsplit(url).query))
-    return _int(query["page"]) if "page" in query else 1
-
-
-def _with_page(url: str, page: int) -> str:
-    """The URL with page=N set, other query parameters kept, fragment dropped.
-
-    One spelling per page ("/reviews" and "/reviews?page=1" are the same page) lets Scrapy's dupefilter
-    fetch each reviews page once, whichever link led there.
-    """
-    parts = urlsplit(url)
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "page"]
-    query.append(("page", str(page)))
-    return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), urlencode(query), ""))
+def _first(elements, tag: str | None = None):
+    """The first element (of a tag), or None."""
+    return next((e for e in elements if tag is None or e.tag == tag), None)
 
 
 # --- the drama -----------------------------------------------------------------------------------------
 
 
-def _detail(sel: Selector, label: str) -> str | None:
-    """Value of a details list item such as '<li><b>Country:</b> South Korea</li>' (first one wins)."""
-    for item in sel.xpath("//li[b]"):
-        head = _text(item.xpath("./b[1]")[0])
-        if head and head.rstrip(":").strip().lower() == label.lower():
+def _details(root) -> dict[str, str | None]:
+    """Values of the details list items such as '<li><b>Country:</b> South Korea</li>' that we read, by
+    lower-cased label (the first item of a label wins)."""
+    found: dict[str, str | None] = {}
+    for item in _DETAILS(root):
+        head = _text(item.find("b"))
+        label = head.rstrip(":").strip().lower() if head else None
+        if label in _DETAIL_LABELS and label not in found:
             full = _text(item) or ""
             value = full[len(head):].strip() if full.startswith(head) else full
-            return value or None
-    return None
+            found[label] = value or None
+    return found
 
 
-def _subtitle_parts(sel: Selector) -> list[str]:
+def _subtitle_parts(root) -> list[str]:
     """'더 글로리 ‧ Drama ‧ 2022' -> ['더 글로리', 'Drama', '2022']."""
-    subtitle = _text(_first(sel, ".film-subtitle"))
+    subtitle = _text(next((e for e in root.iter(etree.Element) if has_class(e, "film-subtitle")), None))
     return [p for p in _SUBTITLE_SEP.split(subtitle) if p] if subtitle else []
 
 
-def _native_title(sel: Selector) -> str | None:
-    native = _detail(sel, "Native Title")
+def _native_title(details: dict, parts: list[str]) -> str | None:
+    native = details.get("native title")
     if native:
         return native
     # Pages without the details list (reviews pages) still lead their subtitle with the native title; trust
     # it only when type and year follow, so a shorter subtitle cannot pass "Drama" off as a title.
-    parts = _subtitle_parts(sel)
     if len(parts) >= 3 and not _YEAR.fullmatch(parts[0]):
         return parts[0]
     return None
 
 
-def _drama_year(sel: Selector) -> int | None:
-    parts = _subtitle_parts(sel)
+def _drama_year(details: dict, parts: list[str]) -> int | None:
     if parts:
         # The first part is the native title, which may itself be a number ("1987"); look after it first.
         for part in parts[1:] + parts[:1]:
             match = _YEAR.search(part)
             if match:
                 return int(match.group(1))
-    aired = _detail(sel, "Aired")
-    match = _YEAR.search(aired or "")
+    match = _YEAR.search(details.get("aired") or "")
     return int(match.group(1)) if match else None
 
 
-def _drama_fields(sel: Selector, url: str) -> dict:
+def _drama_fields(root, url: str) -> dict:
+    details, parts = _details(root), _subtitle_parts(root)
+    title = next((h for h in root.iter("h1") if has_class(h, "film-title")), None)
     return {
         "drama_site_id": drama_id_from_url(url),
-        "drama_url": _drama_url(url),
+        "drama_url": drama_url(url),
         # A "title" of a thousand words is a broken page, and no store could index it.
-        "drama_title": short_text(_text(_first(sel, "h1.film-title"))),
-        "drama_native_title": short_text(_native_title(sel)),
-        "drama_year": _drama_year(sel),
-        "drama_episodes": _int(_detail(sel, "Episodes")),
-        "drama_country": _detail(sel, "Country"),
+        "drama_title": short_text(_text(title)),
+        "drama_native_title": short_text(_native_title(details, parts)),
+        "drama_year": _drama_year(details, parts),
+        "drama_episodes": to_int(details.get("episodes")),
+        "drama_country": details.get("country"),
     }
 
 
 # --- one review block ------------------------------------------------------------------------------------
+# `found` is the block's class_index: the elements of the block (itself included) by class, document order.
 
 
-def _has_class(cls: str) -> str:
-    return f"contains(concat(' ', normalize-space(@class), ' '), ' {cls} ')"
-
-
-def _author(block: Selector, page_url: str) -> tuple[str | None, str | None]:
-    link = _first(block, ".col-sm-9 b > a.text-primary") or _first(block, ".col-sm-9 b a.text-primary")
+def _author(block, found: dict, page_url: str) -> tuple[str | None, str | None]:
+    # .col-sm-9 b > a.text-primary, then .col-sm-9 b a.text-primary
+    link = next(
+        (a for a in found.get("text-primary", ()) if a.tag == "a" and a.getparent().tag == "b"
+         and inside(a.getparent(), "col-sm-9", block)),
+        None,
+    ) if "col-sm-9" in found else None  # fmt: skip
+    if link is None and "col-sm-9" in found and "text-primary" in found:
+        link = _first(_BOLD_LINK(block))
     if link is not None:
-        return _text(link), _absolute(link.attrib.get("href"), page_url)
+        return _text(link), absolute(link.get("href"), page_url)
     # A deleted or anonymous author has a bold name without a link; the vote count is bold too, skip it.
-    for bold in block.xpath(f".//*[{_has_class('col-sm-9')}]//b"):
-        if bold.xpath(f"ancestor::*[{_has_class('user-stats')} or {_has_class('episodes-seen')}]"):
+    for bold in _COL_BOLDS(block) if "col-sm-9" in found else ():
+        if _STATS_ANCESTOR(bold):
             continue
         return _text(bold), None
     return None, None
 
 
-def _review_url(block: Selector, review_id: str, page_url: str) -> str:
-    for href in block.css("a[href*='/review/']::attr(href)").getall():
+def _review_url(block, review_id: str, page_url: str) -> str:
+    # a[href*='/review/']::attr(href)
+    for link in block.iter("a"):
+        href = link.get("href")
+        if href is None or "/review/" not in href:
+            continue
         match = _REVIEW_LINK.search(href.strip())
         if match and match.group(1) == review_id:
-            absolute = _absolute(href, page_url)
-            if absolute:
-                return absolute
-    base = _drama_url(page_url)
+            link_url = absolute(href, page_url)
+            if link_url:
+                return link_url
+    base = drama_url(page_url)
     if base:
         return f"{base}/reviews#review-{review_id}"
     return f"{page_url.split('#')[0]}#review-{review_id}"
 
 
-def _sub_scores(block: Selector) -> list[Rating]:
+def _rating_rows(block, found: dict) -> list:
+    """.review-rating > div, in document order."""
+    holders = found.get("review-rating", [])
+    if len(holders) == 1:
+        return [child for child in holders[0] if child.tag == "div"]
+    holders = set(holders)
+    return [div for div in block.iter("div") if div.getparent() in holders] if holders else []
+
+
+def _sub_scores(block, found: dict) -> list[Rating]:
     scores = []
-    for row in block.css(".review-rating > div"):
-        value = _text(_first(row, "span"))
-        label = _SPACE.sub(" ", " ".join(row.xpath("./text()").getall())).strip()
+    for row in _rating_rows(block, found):
+        value = _text(next(row.iter("span"), None))
+        # The row's own text nodes (./text()): its text and the tails of its children.
+        label = _SPACE.sub(" ", " ".join(t for t in (row.text, *(c.tail for c in row)) if t is not None)).strip()
         # A row without a label or a value is not a rating; inventing either would be worse than skipping.
         if value and label:
             scores.append(Rating(score_raw=value, aspect_raw=label))
     return scores
 
 
-def _episodes(block: Selector) -> tuple[int | None, int | None]:
-    node = _first(block, ".episodes-seen")
+def _overall_score(block, found: dict):
+    """.rating-overall .score: the first .score inside a .rating-overall of the block."""
+    holders = found.get("rating-overall", [])
+    if len(holders) == 1:
+        return next((e for e in holders[0].iterdescendants(etree.Element) if has_class(e, "score")), None)
+    if not holders:
+        return None
+    return next((e for e in found.get("score", ()) if inside(e, "rating-overall", block)), None)
+
+
+def _helpful_votes(block, found: dict):
+    """.user-stats b: the first <b> inside a .user-stats of the block."""
+    holders = found.get("user-stats", [])
+    if len(holders) == 1:
+        return next(holders[0].iterdescendants("b"), None)
+    if not holders:
+        return None
+    return next((b for b in block.iter("b") if inside(b, "user-stats", block)), None)
+
+
+def _episodes(found: dict) -> tuple[int | None, int | None]:
+    node = _first(found.get("episodes-seen", ()))
     if node is None:
         return None, None
-    bolds = [_int(_text(b)) for b in node.css("b")]
+    bolds = [to_int(_text(b)) for b in node.iter("b")]
     if len(bolds) >= 2:
         return bolds[0], bolds[1]
     match = re.search(r"(\d+)\s+of\s+(\d+)", _text(node) or "")
@@ -247,7 +265,7 @@ def _episodes(block: Selector) -> tuple[int | None, int | None]:
 def _drop(element) -> None:
     """Remove an element but keep its tail text (the review prose that follows it)."""
     if element.getparent() is not None:
-        element.drop_tree()
+        drop_tree(element)
 
 
 def _score_box(element, root):
@@ -261,21 +279,38 @@ def _score_box(element, root):
     return element
 
 
-def _headline_and_body(block: Selector) -> tuple[str | None, str | None]:
-    """The review's headline and its text as HTML, without the boxes MDL puts around the text."""
-    body_sel = _first(block, ".review-body")
-    if body_sel is None:
+def _below(element, root, stop) -> bool:
+    """Whether `element` lies inside `root` (not `root` itself); the walk up ends at `stop` (or the top)."""
+    for ancestor in element.iterancestors():
+        if ancestor is root:
+            return True
+        if ancestor is stop:
+            return False
+    return False
+
+
+def _headline_and_body(block, found: dict, shared: bool) -> tuple[str | None, str | None]:
+    """The review's headline and its text as HTML, without the boxes MDL puts around the text.
+
+    The boxes are dropped from the page's own tree (nothing reads the block after this), or, when the block
+    holds another review block (`shared`), from a copy of the body, so that the other block reads as it is.
+    """
+    root = _first(found.get("review-body", ()))
+    if root is None:
         return None, None
-    root = copy.deepcopy(body_sel.root)
+    if shared:
+        root = copy.deepcopy(root)
+        found, block = class_index(root, _BODY_CLASSES), root
+    # Each list in document order, all found before any is dropped: one inside a dropped element is dropped
+    # from the detached part, unseen (the queries they replace, run in turn, skip those).
     clutter = [
-        f".//*[{_has_class('review-spoiler')}]",
-        f".//p[{_has_class('read-more')}]",
-        f".//*[{_has_class('review-helpful')}]",
-    ]
-    for xpath in clutter:
-        for element in root.xpath(xpath):
-            _drop(element)
-    for rating in root.xpath(f".//*[{_has_class('rating-overall')} or {_has_class('review-rating')}]"):
+        e for name in _CLUTTER for e in found.get(name, ())
+        if (name != "read-more" or e.tag == "p") and _below(e, root, block)
+    ]  # fmt: skip
+    ratings = [e for name in _RATING_CLASSES for e in found.get(name, ()) if _below(e, root, block)]
+    for element in clutter:
+        _drop(element)
+    for rating in ratings:
         box = _score_box(rating, root)
         if box.getparent() is not None and root in box.iterancestors():
             _drop(box)
@@ -285,12 +320,12 @@ def _headline_and_body(block: Selector) -> tuple[str | None, str | None]:
     children = [c for c in root if isinstance(c.tag, str)]
     if not lead.strip() and children and children[0].tag == "p":
         first = children[0]
-        strongs = first.xpath("./strong|./b")
+        strongs = [c for c in first if c.tag in ("strong", "b")]
         # Only a paragraph that is nothing but bold text is a headline; bold words in prose are not.
-        if strongs and _SPACE.sub(" ", first.text_content()).strip() == _SPACE.sub(
-            " ", strongs[0].text_content()
+        if strongs and _SPACE.sub(" ", string_value(first)).strip() == _SPACE.sub(
+            " ", string_value(strongs[0])
         ).strip():
-            title = _SPACE.sub(" ", strongs[0].text_content()).strip() or None
+            title = _SPACE.sub(" ", string_value(strongs[0])).strip() or None
             if title:
                 _drop(first)
 
@@ -301,32 +336,35 @@ def _headline_and_body(block: Selector) -> tuple[str | None, str | None]:
     return title, html or None
 
 
-def _review(block: Selector, page_url: str, drama: dict) -> ReviewItem | None:
-    match = _REVIEW_ID.match(block.attrib.get("id", "").strip())
+def _review(block, page_url: str, drama: dict, shared: bool) -> ReviewItem | None:
+    match = _REVIEW_ID.match(block.get("id", "").strip())
     if not match:
         return None
     review_id = match.group(1)
-    author_raw, author_url = _author(block, page_url)
-    seen, total = _episodes(block)
-    spoiler = _first(block, ".review-spoiler")
-    title, body = _headline_and_body(block)
+    found = class_index(block, _BLOCK_CLASSES)
+    author_raw, author_url = _author(block, found, page_url)
+    seen, total = _episodes(found)
+    fields = {
+        "url": _review_url(block, review_id, page_url),
+        "published_raw": _text(_first(found.get("datetime", ()), "small")),
+        "score_raw": _text(_overall_score(block, found)),
+        "sub_scores": _sub_scores(block, found),
+        "spoiler_marker_raw": _text(_first(found.get("review-spoiler", ()))),
+        "helpful_votes": to_int(_text(_helpful_votes(block, found))),
+        "watch_status_raw": _text(_first(found.get("review-tag", ()), "span")),
+    }
+    title, body = _headline_and_body(block, found, shared)  # last: it may change the block
     return ReviewItem(
         source=SOURCE,
         source_review_id=review_id,
-        url=_review_url(block, review_id, page_url),
         **drama,
+        **fields,
         author_raw=author_raw,
         author_url=author_url,
-        published_raw=_text(_first(block, "small.datetime")),
-        score_raw=_text(_first(block, ".rating-overall .score")),
-        sub_scores=_sub_scores(block),
-        spoiler_marker_raw=_text(spoiler),
         title=title,
         body_raw=body,
-        helpful_votes=_int(_text(_first(block, ".user-stats b"))),
         episodes_seen=seen,
         episodes_total=total,
-        watch_status_raw=_text(_first(block, "span.review-tag")),
     )
 
 
@@ -335,38 +373,39 @@ def _review(block: Selector, page_url: str, drama: dict) -> ReviewItem | None:
 
 def review_block_count(body: str | bytes, url: str) -> int:
     """How many review blocks the page has, whether or not their fields could be read."""
-    sel = _selector(body)
-    return len(sel.css(REVIEW_BLOCKS)) if sel is not None else 0
+    root = _root(body)
+    return len(_blocks(root)) if root is not None else 0
 
 
 def extract_reviews(body: str | bytes, url: str) -> list[ReviewItem]:
     """Raw reviews of a drama main page or one of its reviews pages, with the drama's fields on each."""
-    sel = _selector(body)
-    if sel is None:
+    root = _root(body)
+    if root is None:
         return []
-    blocks = sel.css(REVIEW_BLOCKS)
+    blocks = _blocks(root)
     if not blocks:
         return []
-    drama = _drama_fields(sel, url)
+    drama = _drama_fields(root, url)
     reviews = []
-    for block in blocks:
-        item = _review(block, url, drama)
+    for block, after in zip(blocks, [*blocks[1:], None], strict=True):
+        # Blocks inside this one come right after it in document order (as on a page that nests them).
+        shared = after is not None and any(a is block for a in after.iterancestors())
+        item = _review(block, url, drama, shared)
         if item is not None:
             reviews.append(item)
     return reviews
 
 
-def _first_reviews_page(sel: Selector, url: str) -> list[str]:
+def _first_reviews_page(root, url: str) -> list[str]:
     drama_id = drama_id_from_url(url)
-    candidates = sel.css("ul.nav-tabs a.nav-link") + sel.css("a[href]")
-    for link in candidates:
-        href = _absolute(link.attrib.get("href"), url)
-        if not href or not _is_reviews_page(href):
+    for link in _TAB_LINKS(root) + _ANY_LINKS(root):
+        href = absolute(link.get("href"), url)
+        if not href or not is_reviews_page(href):
             continue
         # Only this drama's reviews: the sidebar links other dramas too.
         if drama_id and drama_id_from_url(href) != drama_id:
             continue
-        return [_with_page(href, 1)]
+        return [with_page(href, 1)]
     return []
 
 
@@ -375,45 +414,44 @@ def extract_review_page_urls(body: str | bytes, url: str) -> list[str]:
 
     On a drama main page: its first reviews page, from the "Reviews" tab.
     """
-    sel = _selector(body)
-    if sel is None:
+    root = _root(body)
+    if root is None:
         return []
-    if not _is_reviews_page(url):
-        return _first_reviews_page(sel, url)
+    if not is_reviews_page(url):
+        return _first_reviews_page(root, url)
     current = review_page_number(url)
     pages: dict[int, str] = {}
-    for href in sel.css("ul.pagination li.page-item a.page-link::attr(href)").getall():
-        absolute = _absolute(href, url)
-        if not absolute or not _is_reviews_page(absolute):
+    for href in _PAGE_LINKS(root):
+        link_url = absolute(href, url)
+        if not link_url or not is_reviews_page(link_url):
             continue
-        number = review_page_number(absolute)
+        number = review_page_number(link_url)
         if number is None or number == current or number in pages:
             continue
-        pages[number] = _with_page(absolute, number)
+        pages[number] = with_page(link_url, number)
     return [pages[n] for n in sorted(pages)]
 
 
 def extract_listing(body: str | bytes, url: str) -> tuple[list[DramaListing], str | None]:
     """Drama cards of a listing page (/shows/popular...) and the next listing page's URL, or None."""
-    sel = _selector(body)
-    if sel is None:
+    root = _root(body)
+    if root is None:
         return [], None
     listings: list[DramaListing] = []
     seen: set[str] = set()
-    for card in sel.css("div.box[id^='mdl-']"):
+    for card in _CARDS(root):
         # The title heading also holds an "add to list" button anchor without an href.
-        link = _first(card, "h6.title a[href]")
+        link = _first(_CARD_LINK(card))
         if link is None:
             continue
-        href = _absolute(link.attrib.get("href"), url)
+        href = absolute(link.get("href"), url)
         site_id = drama_id_from_url(href or "")
         title = _text(link)
         if not href or not site_id or not title or site_id in seen:
             continue
         seen.add(site_id)
         listings.append(DramaListing(site_id=site_id, url=href, title=title))
-    next_href = sel.css("ul.pagination li.page-item.next a.page-link::attr(href)").get()
-    next_url = _absolute(next_href, url)
+    next_url = absolute(_first(_NEXT_LINK(root)), url)
     if next_url == url:
         next_url = None
     return listings, next_url

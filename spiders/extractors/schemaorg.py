@@ -4,10 +4,10 @@ Pure functions (body and URL in, raw items out) that never raise. Reviews are fo
 top-level objects, ``@graph`` containers, arrays, ``review`` lists of the reviewed show, ``@id`` references
 between nodes. Types match with or without the schema.org prefix and inside a type list.
 
-JSON-LD is parsed one ``<script>`` block at a time (extruct's own JSON-LD pass drops every block of a page
-when one fails), with the same lenient fallbacks (raw control characters, comments) plus trailing commas and
-CDATA wrappers; a block that still fails is counted in the report, never fatal. extruct reads microdata and
-RDFa.
+JSON-LD is read one ``<script>`` block at a time from a plain lxml tree (``spiders.extractors.jsonld``:
+extruct's own JSON-LD pass drops every block of a page when one fails); a block that still fails is counted
+in the report, never fatal. extruct reads microdata and RDFa, only on pages that have ``itemscope`` /
+``typeof`` attributes: those are read again with extruct's DOM parser, the others never pay for it.
 
 Scores: ``reviewRating`` is read as ``ratingValue/bestRating``, bestRating defaulting to 5 as schema.org
 says. worstRating is ignored: sites mean "8 out of 10" even when they declare a worst of 1, and mapping
@@ -25,17 +25,15 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import extruct
-import jstyleson
 from extruct.xmldom import XmlDomHTMLParser
+from lxml import etree
 
 from aggregator.items import ReviewItem
 from spiders.extractors import html_tree
+from spiders.extractors.jsonld import parse_jsonld_block
 from spiders.extractors.limits import (
     MAX_URL,
-    decoder,
     http_url,
-    load_json,
-    scrub,
     short_text,
 )
 
@@ -54,11 +52,13 @@ _NUMBER = re.compile(r"[-+]?\d+(?:[.,]\d+)?")
 _YEAR = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d)(?!\d)")
 _LEADING_INT = re.compile(r"^\s*(\d{1,5})\b")
 _LANG = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*")
-# HTML comments and CDATA sections that wrap (or sit beside) the JSON in a script, from older templates.
-_COMMENT_LINE = re.compile(r"\s*(?:<!--.*-->|<!--|-->|(?://\s*)?<!\[CDATA\[|(?://\s*)?\]\]>)\s*")
-_EDGES = re.compile(r"^\s*(?:<!--|(?://\s*)?<!\[CDATA\[)|(?:-->|(?://\s*)?\]\]>)\s*$")
 _SPACE = re.compile(r"\s+")
 _LD_TYPE = "application/ld+json"
+_PREFIXED: dict[str, tuple[str, ...]] = {}  # property -> its prefixed names, made once (_get)
+# Property names under which a show lists its reviews, plain or prefixed (no prefix starts another one).
+_REVIEW_KEYS = frozenset(p + k for p in ("", *_PREFIXES) for k in ("review", "reviews"))
+# Skipping a syntax the page does not use at all saves extruct a full pass (RDFa's is slow).
+_MARKERS = (("microdata", etree.XPath("boolean(//*[@itemscope])")), ("rdfa", etree.XPath("boolean(//*[@typeof])")))
 
 
 # --- small readers ------------------------------------------------------------------------------------------
@@ -66,7 +66,10 @@ _LD_TYPE = "application/ld+json"
 
 def _short(name: Any) -> str:
     """'https://schema.org/Review' / 'schema:Review' -> 'Review'."""
-    return next((name[len(p):] for p in _PREFIXES if name.startswith(p)), name) if isinstance(name, str) else ""
+    if not isinstance(name, str):
+        return ""
+    # Every prefix has a colon; most names have none.
+    return next((name[len(p):] for p in _PREFIXES if name.startswith(p)), name) if ":" in name else name
 
 
 def _as_list(value: Any) -> list:
@@ -75,7 +78,10 @@ def _as_list(value: Any) -> list:
 
 def _get(node: dict, key: str) -> Any:
     """A property under its plain or prefixed name."""
-    return node[key] if key in node else next((node[p + key] for p in _PREFIXES if p + key in node), None)
+    if key in node:
+        return node[key]
+    names = _PREFIXED.get(key) or _PREFIXED.setdefault(key, tuple(p + key for p in _PREFIXES))
+    return next((node[name] for name in names if name in node), None)
 
 
 def _types(node: dict) -> set[str]:
@@ -185,42 +191,9 @@ def _find_reviews(root: Any, ref: Ref, found: list, seen: dict[int, int | None])
             found.append([value, ref, parent])
         holder = None if review else value
         stack.extend(
-            (child, holder if _short(key) in ("review", "reviews") else None, depth + 1)
-            for key, child in reversed(value.items())
+            (child, holder if key in _REVIEW_KEYS else None, depth + 1) for key, child in reversed(value.items())
         )
     return not stack
-
-
-# --- JSON-LD blocks -----------------------------------------------------------------------------------------
-
-
-def _loads_all(text: str) -> list:
-    """Every JSON value in `text` (some sites put two objects in one script)."""
-    reader, values, pos = decoder(strict=False), [], 0
-    while pos < len(text):
-        value, pos = reader.raw_decode(text, pos)
-        values.append(scrub(value))
-        while pos < len(text) and text[pos] in " \t\r\n;":
-            pos += 1
-    return values
-
-
-def parse_jsonld_block(text: str) -> tuple[list | None, bool, str | None]:
-    """(values, repaired, error) for one script's text; values is None when it cannot be read at all."""
-    try:
-        return [load_json(text, strict=False)], False, None
-    except RecursionError:
-        return None, False, "nested too deeply"
-    except ValueError as exc:
-        error = str(exc)
-    try:
-        lines = (line for line in text.splitlines() if not _COMMENT_LINE.fullmatch(line))
-        values = _loads_all(jstyleson.dispose(_EDGES.sub("", "\n".join(lines))).strip())
-    except RecursionError:
-        return None, False, "nested too deeply"
-    except (ValueError, TypeError, IndexError):
-        return None, False, error  # the first error names the real fault, not one our cleanup made
-    return (values, True, None) if values else (None, False, "no JSON in the block")
 
 
 # --- one review ---------------------------------------------------------------------------------------------
@@ -360,18 +333,29 @@ def _from_expanded(nodes: list) -> list[dict]:
     return out
 
 
-def _structured_data(text: str, url: str, report: dict) -> list[tuple[str, Any]]:
-    """(syntax, data) per JSON-LD block, then microdata, then RDFa; failures counted in `report`."""
+def _parse(text: str, parser_factory, report: dict):
+    """The document's root element, or None with the failure counted in `report`."""
     try:
-        # extruct's own parse_xmldom_html, but reading past a nesting depth of 256 (html_tree).
-        tree = html_tree.parse(text, parser_factory=XmlDomHTMLParser)
+        tree = html_tree.parse(text, parser_factory=parser_factory)
     except Exception as exc:  # noqa: BLE001 - lxml has many ways to refuse a document; none may cost the crawl
         report["errors"].append(f"html: {type(exc).__name__}")
         report["syntax_errors"] += 1
-        return []
+        return None
     if tree is None:
         report["errors"].append("html: unreadable")
         report["syntax_errors"] += 1
+    return tree
+
+
+def _structured_data(text: str, url: str, report: dict) -> list[tuple[str, Any]]:
+    """(syntax, data) per JSON-LD block, then microdata, then RDFa; failures counted in `report`."""
+    tree = _parse(text, etree.HTMLParser, report)
+    syntaxes = [syntax for syntax, marker in _MARKERS if tree is not None and marker(tree)]
+    if syntaxes:
+        # extruct's own parse_xmldom_html (but reading past a nesting depth of 256, html_tree): the same
+        # document read again, only on the pages that need its DOM classes.
+        tree = _parse(text, XmlDomHTMLParser, report)
+    if tree is None:
         return []
     data: list[tuple[str, Any]] = []
     scripts = [s for s in tree.iter("script") if (s.get("type") or "").strip().lower().startswith(_LD_TYPE)]
@@ -384,10 +368,7 @@ def _structured_data(text: str, url: str, report: dict) -> list[tuple[str, Any]]
             continue
         report["repaired_jsonld"] += int(repaired)
         data.extend(("json-ld", value) for value in values)
-    # Skipping a syntax the page does not use at all saves extruct a full pass (RDFa's is slow).
-    for syntax, marker in (("microdata", "//*[@itemscope]"), ("rdfa", "//*[@typeof]")):
-        if not tree.xpath(marker):
-            continue
+    for syntax in syntaxes:
         try:
             found = extruct.extract(tree, base_url=url, syntaxes=[syntax], uniform=True, errors="strict")[syntax]
         except Exception as exc:  # noqa: BLE001 - extruct raises whatever its parsers raise

@@ -5,10 +5,10 @@ reviews of the sane page crawled beside them."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -98,14 +98,29 @@ def crawl(site: Site, tmp_path: Path) -> tuple[subprocess.CompletedProcess, int]
     out, err = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
     with out.open("w") as stdout, err.open("w") as stderr:
         proc = subprocess.Popen(args, cwd=tmp_path, stdout=stdout, stderr=stderr)
-        timer = threading.Timer(120, proc.kill)
-        timer.start()
-        # wait4 rather than Popen.wait: it gives this child's own resource usage (ru_maxrss, KiB on Linux).
-        _, status, usage = os.wait4(proc.pid, 0)
-        timer.cancel()
-    proc.returncode = os.waitstatus_to_exitcode(status)
+        # The child's own high-water mark (VmHWM): its ru_maxrss would include the pytest process's memory,
+        # which the forked child holds until it execs.
+        peak = 0
+        deadline = time.monotonic() + 120
+        while proc.poll() is None:
+            peak = max(peak, _vm_hwm(proc.pid))
+            if time.monotonic() > deadline:
+                proc.kill()
+            time.sleep(0.02)
     result = subprocess.CompletedProcess(args, proc.returncode, out.read_text(), err.read_text())
-    return result, usage.ru_maxrss * 1024
+    return result, peak
+
+
+def _vm_hwm(pid: int) -> int:
+    """Peak resident memory of a running process in bytes (0 once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (FileNotFoundError, ProcessLookupError):
+        pass
+    return 0
 
 
 def run_stats(db: str) -> dict:
