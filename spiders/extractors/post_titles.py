@@ -90,6 +90,14 @@ _MAX_WORDS = 12
 _MAX_WORDS_UNCUED = 8
 _MAX_WORDS_QUESTION = 3  # "Why Her?" is a drama; "Which drama made you cry?" is not
 _MAX_RANGE = 40
+# Patterns used inline below, compiled once.
+_MARKUP = re.compile(r"<[^>]{0,200}>")
+_OPEN_BRACKET = re.compile(r"\s*[(\[]\s*$")
+_SEASON_ONE = re.compile(r"\s+season\s+(?:1|one)$", re.IGNORECASE)
+_WORD = re.compile(r"\w")
+_SPOILER = re.compile(r"spoiler", re.IGNORECASE)
+_LEAD = re.compile(r"^(?:\s*(?:review|recap|and|&|\+))*\s*[:\-–—|]\s*", re.IGNORECASE)
+_MORE_EPISODES = re.compile(r"\s*(-|–|—|&|\+|,|/|and|to)\s*(\d{1,3})")
 
 
 def _clean(title: str | None) -> str:
@@ -97,7 +105,7 @@ def _clean(title: str | None) -> str:
         return ""
     # Entities may be double-encoded by feeds ("&amp;#8220;"); two rounds are enough for real titles.
     text = html.unescape(html.unescape(title))
-    text = re.sub(r"<[^>]{0,200}>", " ", text)  # markup in a rendered title
+    text = _MARKUP.sub(" ", text)  # markup in a rendered title
     return _SPACE.sub(" ", text.replace("\u00a0", " ")).strip()
 
 
@@ -112,15 +120,15 @@ def _plausible(name: str, strict: bool = False) -> str | None:
     # A trailing possessive or open quote left by a cut: "Vincenzo’s" stays, "Soundtrack #1 “" does not.
     name = name.strip("“”\"«»„ ").strip()
     # A bracket left open by a cut ("Title (") is not part of the name.
-    name = re.sub(r"\s*[(\[]\s*$", "", name).strip()
+    name = _OPEN_BRACKET.sub("", name).strip()
     # Titles are title-cased: after a separator, a lower-case start is the poster's comment, not a subtitle
     # ("Our Rooftop Summer - eight episodes of...", but "Guardian: The Lonely and Great God" stays whole).
     for sep in _COMMENT_SEP.finditer(name):
         if name[sep.end():][:1].islower():
             name = name[: sep.start()].strip()
             break
-    name = re.sub(r"\s+season\s+(?:1|one)$", "", name, flags=re.IGNORECASE).strip()
-    if not name or not re.search(r"\w", name):
+    name = _SEASON_ONE.sub("", name).strip()
+    if not name or not _WORD.search(name):
         return None
     if len(name.split()) > _MAX_WORDS or len(name) > 100:
         return None
@@ -140,7 +148,7 @@ def _strip_tags(text: str) -> tuple[str, bool]:
     """Removes bracketed tags; says whether one of them was a cue ("[Episode 4]", "[Discussion]")."""
     cue = False
     for match in _BRACKET.finditer(text):
-        if _CUE.search(match.group()) or re.search(r"spoiler", match.group(), re.IGNORECASE):
+        if _CUE.search(match.group()) or _SPOILER.search(match.group()):
             cue = True
     text = _BRACKET.sub(" ", text)
     if _PAREN_TAG.search(text):
@@ -166,7 +174,7 @@ def _from_cues(text: str, cued: bool, depth: int = 0) -> str | None:
         return _plausible(before)
     # The cue leads the title: "Review: Crash Landing on You", "K-Drama Review – Vincenzo".
     rest = text[cue.end():]
-    lead = re.match(r"^(?:\s*(?:review|recap|and|&|\+))*\s*[:\-–—|]\s*", rest, re.IGNORECASE)
+    lead = _LEAD.match(rest)
     if lead is None or depth > 2:
         return None
     return _from_cues(rest[lead.end():], True, depth + 1)
@@ -178,7 +186,26 @@ def drama_from_post_title(title: str | None) -> str | None:
     ``"“Soundtrack #1” Spoiler Free Review- A Romance Kdrama..."`` -> ``"Soundtrack #1"``;
     ``"Hospital Playlist Season 2 Review"`` -> ``"Hospital Playlist Season 2"``; ``"Weekly roundup"`` -> None
     """
+    return _drama(_clean(title))
+
+
+def drama_and_year(title: str | None, seen: dict | None = None) -> tuple[str | None, int | None]:
+    """``(drama_from_post_title(title), year_from_post_title(title))``, the title cleaned once; `seen` (title ->
+    answer) spares reading a title again (every comment of a post or thread names the same one).
+
+    ``drama_and_year("Crash Landing on You (2019) K-Drama Review")`` -> ``("Crash Landing on You", 2019)``
+    """
+    if seen is not None and title in seen:
+        return seen[title]
     text = _clean(title)
+    year = _YEAR_PAREN.search(text)
+    answer = _drama(text), int(year.group(1)) if year else None
+    if seen is not None:
+        seen[title] = answer
+    return answer
+
+
+def _drama(text: str) -> str | None:
     if not text or _LISTICLE.search(text):
         return None
     untagged, cued = _strip_tags(text)
@@ -200,7 +227,7 @@ def episodes_from_post_title(title: str | None) -> list[int]:
     for match in _EPISODES.finditer(text):
         numbers = [int(match["first"])]
         previous = numbers[0]
-        for sep, value in re.findall(r"\s*(-|–|—|&|\+|,|/|and|to)\s*(\d{1,3})", match["more"]):
+        for sep, value in _MORE_EPISODES.findall(match["more"]):
             value = int(value)
             if sep in ("-", "–", "—", "to") and previous < value <= previous + _MAX_RANGE:
                 numbers.extend(range(previous + 1, value + 1))

@@ -14,9 +14,9 @@ from urllib.parse import quote, urlsplit
 from aggregator.items import Rating, ReviewItem
 from spiders.extractors.limits import MAX_ID, load_json, small_int
 from spiders.extractors.post_titles import (
+    drama_and_year,
     drama_from_post_title,
     episodes_from_post_title,
-    year_from_post_title,
 )
 from spiders.extractors.text_scores import find_scores
 
@@ -197,6 +197,7 @@ class _Context:
     post_title: str | None
     post_spoiler: bool | None
     post_permalink: str | None
+    dramas: dict = field(default_factory=dict, compare=False)  # title -> (drama, year): each title read once
 
 
 def _author(data: dict, base_url: str) -> tuple[str | None, str | None]:
@@ -263,14 +264,15 @@ def _comment(data: dict, ctx: _Context, result: ThreadResult) -> None:
     score_raw, episode_scores = _scores(body)
     # Inbox and user listings name the comment's post in link_title; thread pages give it by context.
     post_title = ctx.post_title or _str(data.get("link_title"))
+    drama_title, drama_year = drama_and_year(post_title, ctx.dramas)
     result.items.append(
         ReviewItem(
             source=SOURCE,
             source_review_id=_id(data.get("name")) or f"t1_{comment_id}",
             url=_comment_url(data, comment_id, ctx),
             kind="comment",
-            drama_title=drama_from_post_title(post_title),
-            drama_year=year_from_post_title(post_title),
+            drama_title=drama_title,
+            drama_year=drama_year,
             author_raw=author,
             author_url=author_url,
             published_raw=_published(data),
@@ -326,7 +328,7 @@ def _flat(things: list, ctx: _Context, result: ThreadResult) -> None:
             result.skip("not_comment")
 
 
-def _post(data: dict, ref: ThreadRef, base_url: str, result: ThreadResult) -> None:
+def _post(data: dict, ref: ThreadRef, ctx: _Context, result: ThreadResult) -> None:
     """The post as an item when it has text of its own (a link or image post has none)."""
     text = data.get("selftext")
     if not isinstance(text, str) or not text.strip():
@@ -335,18 +337,19 @@ def _post(data: dict, ref: ThreadRef, base_url: str, result: ThreadResult) -> No
     if text.strip().lower() in _GONE_BODIES:
         result.skip("removed")
         return
+    base_url = ctx.base_url
     author, author_url = _author(data, base_url)
     score_raw, episode_scores = _scores(text)
-    if score_raw is None:
-        score_raw = find_scores(ref.title)[0]
+    score_raw = score_raw if score_raw is not None else find_scores(ref.title)[0]
+    drama_title, drama_year = drama_and_year(ref.title, ctx.dramas)
     result.items.append(
         ReviewItem(
             source=SOURCE,
             source_review_id=_id(data.get("name")) or f"t3_{ref.id}",
             url=_absolute(base_url, ref.permalink) or _absolute(base_url, f"/comments/{ref.id}/"),
             kind="comment",
-            drama_title=drama_from_post_title(ref.title),
-            drama_year=year_from_post_title(ref.title),
+            drama_title=drama_title,
+            drama_year=drama_year,
             author_raw=author,
             author_url=author_url,
             published_raw=_published(data),
@@ -372,8 +375,8 @@ def _thread(page: list, base_url: str) -> ThreadResult:
         result.skip("malformed")
         return result
     result.post = ref
-    _post(_data(posts[0]), ref, base_url, result)
     ctx = _Context(base_url, ref.title or None, ref.spoiler, ref.permalink)
+    _post(_data(posts[0]), ref, ctx, result)
     if len(page) > 1:
         _walk(_children(page[1]), ctx, result)
     return result

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterator
 
 from lxml import etree
 from lxml import html as lxml_html
@@ -78,9 +79,12 @@ def _own(text: str, match: re.Match) -> bool:
     return not _THIRD_PARTY.search(text[max(line_start, match.start() - 40): match.start()])
 
 
+_PARTS = re.compile(rf"({_NUM})\s*(?:/|out\s+of)\s*(\d+)", re.IGNORECASE)
+
+
 def _ok_fraction(raw: str) -> bool:
     """A fraction's numerator must not exceed its denominator ("12/10" is a joke, not a score)."""
-    match = re.search(rf"({_NUM})\s*(?:/|out\s+of)\s*(\d+)", raw, re.IGNORECASE)
+    match = _PARTS.search(raw)
     if match is None:
         return True
     return float(match.group(1).replace(",", ".")) <= float(match.group(2))
@@ -91,6 +95,128 @@ def _clean(fragment: str) -> str:
     return " ".join(fragment.split()).lstrip(" -–—|:").rstrip(" |:")
 
 
+_DIGIT = re.compile(r"\d")  # re's \d (any Unicode decimal digit), as the patterns read it
+_GLYPH = re.compile(r"[★☆⭐✭✮✯✪✩½]")
+# Under IGNORECASE "ı" matches "i" and "ſ" matches "s", but str.lower() leaves them as they are.
+_FOLD_TO_ASCII = str.maketrans({"ı": "i", "ſ": "s"})
+# Where a match can begin, for the patterns that open with \b and a word (lower case): at a word boundary,
+# at one of the first words ("score"), or at one of the second ones when spaces alone part it from a first
+# ("final score").
+_WORDS = {
+    _LABELLED: (("score", "rating", "verdict", "grade", "overall"),
+                ("review", "overall", "final", "our", "my", "total", "drama", "series")),
+    _LABELLED_GRADE: (("score", "grade"), ("review", "overall", "final", "our", "my", "total")),
+    _EPISODE: (("ep",), ()),
+    _VERB: (("giv", "gave", "rat"), ()),
+    _SOLID: (("solid", "strong", "generous", "firm", "easy", "hard", "well"), ()),
+}  # fmt: skip
+
+
+class _Text:
+    """A text and what it holds that the patterns need: a pattern that cannot match is not run, and one that
+    can is tried only where a match could begin (each pattern is otherwise a scan of the whole text)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        low = text.lower()
+        if "ı" in low or "ſ" in low:
+            low = low.translate(_FOLD_TO_ASCII)
+        self.low = low
+        self.aligned = len(low) == len(text)  # a position in `low` is the same one in `text`
+        digit = _DIGIT.search(text) is not None
+        self.glyph = _GLYPH.search(text) is not None
+        self.fraction = digit and ("/" in text or "out" in low)  # what _FRACTION needs ("out of")
+        self.value = self.glyph or (digit and (self.fraction or "%" in text or "star" in low))  # what _VALUE needs
+
+    def has(self, *words: str) -> bool:
+        return any(w in self.low for w in words)
+
+    def matches(self, pattern: re.Pattern) -> Iterator[re.Match]:
+        """The matches ``pattern.finditer(text)`` gives, found trying only where one can begin."""
+        if pattern is _ALONE:
+            starts = [0, *(i + 1 for i in _find_all(self.text, "\n"))]  # MULTILINE ^
+        elif pattern is _FOR_ME:
+            starts = self._number_starts() if "me" in self.low else []
+        elif self.aligned:
+            starts = self._word_starts(*_WORDS[pattern])
+        else:
+            return pattern.finditer(self.text) if self.has(*_WORDS[pattern][0]) else iter(())
+        return _matches_at(pattern, self.text, starts)
+
+    def _word_starts(self, words: tuple[str, ...], before: tuple[str, ...]) -> list[int]:
+        text, low = self.text, self.low
+        found = set()
+        for word in words:
+            for at in _find_all(low, word):
+                if not _boundary(text, at):
+                    continue
+                found.add(at)
+                gap = at
+                while gap > 0 and text[gap - 1] != "\n" and text[gap - 1].isspace():  # [^\S\n]+
+                    gap -= 1
+                for first in before if gap < at else ():
+                    start = gap - len(first)
+                    if start >= 0 and low.startswith(first, start) and _boundary(text, start):
+                        found.add(start)
+        return sorted(found)
+
+    def _number_starts(self) -> list[int]:
+        """Where a number can begin: a digit after anything but a digit, "/", "." or ","."""
+        text = self.text
+        return [
+            m.start() for m in _DIGIT.finditer(text)
+            if m.start() == 0 or not (text[m.start() - 1] in "/.," or text[m.start() - 1].isdecimal())
+        ]  # fmt: skip
+
+
+def _boundary(text: str, at: int) -> bool:
+    """re's \\b before a word character at `at`: nothing, or no word character, before it."""
+    return at == 0 or not (text[at - 1].isalnum() or text[at - 1] == "_")
+
+
+def _find_all(text: str, word: str) -> list[int]:
+    found = []
+    at = text.find(word)
+    while at >= 0:
+        found.append(at)
+        at = text.find(word, at + 1)
+    return found
+
+
+def _matches_at(pattern: re.Pattern, text: str, starts: list[int]) -> Iterator[re.Match]:
+    """``pattern.finditer(text)`` when every match begins at one of `starts` (ascending) and none is empty:
+    a search tries each position in turn, as this does, and resumes where its last match ended."""
+    end = 0
+    for at in starts:
+        if at >= end:
+            match = pattern.match(text, at)
+            if match:
+                end = match.end()
+                yield match
+
+
+def _episode_scores(text: _Text) -> tuple[dict[int, str], list[tuple[int, int]]]:
+    episodes: dict[int, str] = {}
+    taken: list[tuple[int, int]] = []
+    if not (text.fraction or text.glyph):
+        return episodes, taken
+    for match in text.matches(_EPISODE):
+        raw = _clean(match["score"])
+        if not _ok_fraction(raw):
+            continue
+        episode = int(match["ep"])
+        if episode > 0:
+            episodes[episode] = raw  # a guide repeated later in the text: the last one wins
+            taken.append(match.span())
+    return episodes, taken
+
+
+def _prose_patterns(text: _Text) -> list[re.Pattern]:
+    if not text.fraction:
+        return [_VERB] if text.value and text.has("star") else []
+    return [_VERB, *([_FOR_ME] if text.has("for", "from") else []), _SOLID, _ALONE]
+
+
 def find_scores(text: str | None) -> tuple[str | None, list[tuple[int, str]]]:
     """(overall raw score or None, [(episode, raw score), ...]) found in plain review text.
 
@@ -99,16 +225,8 @@ def find_scores(text: str | None) -> tuple[str | None, list[tuple[int, str]]]:
     """
     if not isinstance(text, str) or not text.strip():
         return None, []
-    episodes: dict[int, str] = {}
-    taken: list[tuple[int, int]] = []
-    for match in _EPISODE.finditer(text):
-        raw = _clean(match["score"])
-        if not _ok_fraction(raw):
-            continue
-        episode = int(match["ep"])
-        if episode > 0:
-            episodes[episode] = raw  # a guide repeated later in the text: the last one wins
-            taken.append(match.span())
+    read = _Text(text)
+    episodes, taken = _episode_scores(read)
 
     def free(match: re.Match) -> bool:
         # An episode's score is never the overall one.
@@ -116,10 +234,11 @@ def find_scores(text: str | None) -> tuple[str | None, list[tuple[int, str]]]:
         return not any(s < end and start < e for s, e in taken)
 
     labelled: list[tuple[int, str]] = []
-    for match in _LABELLED.finditer(text):
-        if free(match) and _ok_fraction(match["value"]) and _own(text, match):
-            labelled.append((match.start(), _clean(match.group())))
-    for match in _LABELLED_GRADE.finditer(text):
+    if read.value:  # what _VALUE needs
+        for match in read.matches(_LABELLED):
+            if free(match) and _ok_fraction(match["value"]) and _own(text, match):
+                labelled.append((match.start(), _clean(match.group())))
+    for match in read.matches(_LABELLED_GRADE):
         if free(match) and _own(text, match):
             # parse_score reads "Grade: B+" or "B+", not "Final score: B+".
             raw = match.group() if match["label"].lower() == "grade" and match.group().lower().startswith("grade") else match["value"]
@@ -129,8 +248,8 @@ def find_scores(text: str | None) -> tuple[str | None, list[tuple[int, str]]]:
         overall = max(labelled)[1]  # the verdict comes last
     else:
         prose: list[tuple[int, str]] = []
-        for pattern in (_VERB, _FOR_ME, _SOLID, _ALONE):
-            for match in pattern.finditer(text):
+        for pattern in _prose_patterns(read):
+            for match in read.matches(pattern):
                 if free(match) and _ok_fraction(match["value"]):
                     prose.append((match.start("value"), _clean(match["value"])))
         if prose:
@@ -165,43 +284,65 @@ def _fragment_root(fragment: str | None):
 
 
 def _lines(root) -> list[str]:
+    """The text of `root`'s subtree, one line per block element (not its tail); scripts and styles say nothing,
+    comments and processing instructions neither, but the text after any of them (its tail) does."""
     parts: list[str] = []
-
-    def walk(element) -> None:
-        # Comments and processing instructions add nothing, but the text after them (their tail) does.
-        if isinstance(element.tag, str) and element.tag not in ("script", "style"):
-            block = element.tag in _BLOCKS
-            parts.append("\n" if block else "")
-            parts.append(element.text or "")
-            for child in element:
-                walk(child)
-                parts.append(child.tail or "")
-            parts.append("\n" if block else "")
-
-    walk(root)
+    add = parts.append
+    walker = etree.iterwalk(root, events=("start", "end", "comment", "pi"))  # iterative: any depth
+    for event, element in walker:
+        if event == "start":
+            if element.tag in ("script", "style"):
+                walker.skip_subtree()
+                continue
+            if element.tag in _BLOCKS:
+                add("\n")
+            add(element.text or "")
+            continue
+        if event == "end" and element.tag in _BLOCKS:
+            add("\n")
+        if element is not root:
+            add(element.tail or "")
     lines = (" ".join(line.split()) for line in "".join(parts).splitlines())
     return [line for line in lines if line]
 
 
 def html_to_text(fragment: str | None) -> str:
     """An HTML fragment as plain text, one line per block element (entities decoded); "" for nothing."""
-    root = _fragment_root(fragment)
-    return "\n".join(_lines(root)) if root is not None else ""
+    return text_and_warning(fragment)[0]
 
 
 def spoiler_warning(fragment: str | None) -> str | None:
     """The text of an explicit spoiler warning in content HTML: a ``.spoiler-warning`` element, or a short
     line opening with "Warning: Spoilers", "Spoiler alert", "This post contains spoilers"...; else None."""
+    return text_and_warning(fragment)[1]
+
+
+# Elements whose class attribute may hold a warning class (the exact class test follows in Python).
+_MAYBE_WARNING = etree.XPath(
+    "descendant-or-self::*[" + " or ".join(f"contains(@class, '{c}')" for c in _WARNING_CLASSES) + "]"
+)
+
+
+def text_and_warning(fragment: str | None) -> tuple[str, str | None]:
+    """``(html_to_text(fragment), spoiler_warning(fragment))`` from one parse of the fragment.
+
+    ``text_and_warning("<p>Spoiler alert!</p><p>Great.</p>")`` -> ``("Spoiler alert!\\nGreat.", "Spoiler alert!")``
+    """
     root = _fragment_root(fragment)
     if root is None:
-        return None
-    for element in root.iter():
-        classes = (element.get("class") or "").split() if isinstance(element.tag, str) else []
-        if any(c in _WARNING_CLASSES for c in classes):
+        return "", None
+    lines = _lines(root)
+    return "\n".join(lines), _warning(root, lines)
+
+
+def _warning(root, lines: list[str]) -> str | None:
+    """spoiler_warning's answer, from the parsed fragment and its lines."""
+    for element in _MAYBE_WARNING(root):
+        if any(c in _WARNING_CLASSES for c in (element.get("class") or "").split()):
             text = " ".join(html.unescape(element.text_content()).split())
             if text:
                 return text
-    for line in _lines(root):
+    for line in lines:
         if len(line) <= _MAX_WARNING and _WARNING.search(line):
             return line
     return None
