@@ -22,6 +22,8 @@ from parsel.csstranslator import HTMLTranslator
 MAX_DEPTH = 1000
 # What XPath's normalize-space() folds: class tokens are split on these only (not on U+00A0 or U+000B).
 _XML_SPACE = re.compile(r"[ \t\r\n]+")
+# Characters XML forbids: lxml parses them into text, then refuses that text when a tree is edited (ValueError).
+XML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _TRANSLATOR = HTMLTranslator()
 _WANTED_IN: dict[frozenset[str], dict[str, tuple[str, ...]]] = {}  # class_index: wanted -> value -> tokens
 _KNOWN_MAX = 4096
@@ -85,7 +87,11 @@ def _too_deep(parser) -> bool:
 
 
 def parse(text: str, parser_factory=lxml_html.HTMLParser):
-    """The document's root element (None when lxml cannot build one); deep nesting flattened, never cut."""
+    """The document's root element (None when lxml cannot build one); deep nesting flattened, never cut.
+
+    Control characters XML forbids are dropped first: invisible in a page, fatal when its tree is edited.
+    """
+    text = XML_UNSAFE.sub("", text)
     for attempt in (text, None):
         if attempt is None:
             attempt = flatten(text)

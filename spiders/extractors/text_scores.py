@@ -19,6 +19,8 @@ from collections.abc import Iterator
 from lxml import etree
 from lxml import html as lxml_html
 
+from spiders.extractors.html_tree import XML_UNSAFE
+
 _NUM = r"\d{1,3}(?:[.,]\d{1,2})?"
 # A fraction on a usual scale; never part of a date ("3/4/2022") or a longer number.
 _FRACTION = rf"(?<![\d/.,]){_NUM}\s*(?:/|out\s+of)\s*(?:100|20|10|5|4)(?!\d)(?![/.,]\d)(?:\s*stars?)?"
@@ -278,8 +280,9 @@ def _fragment_root(fragment: str | None):
     if not isinstance(fragment, str) or not fragment.strip():
         return None
     try:
-        return lxml_html.fragment_fromstring(fragment.replace("\x00", ""), create_parent="div")
-    except (ValueError, etree.LxmlError):
+        return lxml_html.fragment_fromstring(XML_UNSAFE.sub("", fragment), create_parent="div")
+    except (ValueError, AssertionError, etree.LxmlError):
+        # lxml asserts on fragments that open a whole document ("<html>..."): no fragment, not a crash.
         return None
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pipelines.normalise.scores import parse_score
-from spiders.extractors.text_scores import find_scores, html_to_text, spoiler_warning
+from spiders.extractors.text_scores import find_scores, html_to_text, spoiler_warning, text_and_warning
 
 
 @pytest.mark.parametrize(
@@ -108,3 +108,10 @@ def test_spoiler_warning_must_open_its_line(fragment, warning):
 )
 def test_forum_verdicts_are_the_viewers_own(text, overall):
     assert find_scores(text)[0] == overall
+
+
+@pytest.mark.parametrize("fragment", ["<html>", "<html><head></head>", "<html/>x", "a\x0cb<div>\x0b</div>"])
+def test_fragments_lxml_refuses_give_text_not_a_crash(fragment):
+    # lxml's fragment parser asserts on a fragment that opens a whole document ("too many bodies").
+    text, warning = text_and_warning(fragment)
+    assert isinstance(text, str) and warning is None
