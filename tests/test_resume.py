@@ -27,7 +27,8 @@ def command(site: DemoSite, db: str, cwd: Path, *extra: str) -> list[str]:
     )
     return [sys.executable, "-m", "aggregator.cli", "crawl", "--sources", str(sources), "--db", db,
             "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DRAMASCORE_PROGRESS_INTERVAL=0",
-            *extra]
+            # Two requests at a time, whatever the server's backlog: kill points spread over the whole crawl.
+            "-s", "CONCURRENT_REQUESTS=2", *extra]
 
 
 def stored(db: str) -> tuple[set[tuple[str, str]], int]:
