@@ -125,13 +125,17 @@ class MyDramaListSpider(SourceSpider):
 
     def parse_drama(self, response: Response) -> Iterator[ReviewItem | scrapy.Request]:
         self._inc("dramascore/pages/drama")
-        yield from self._reviews(response)
-        yield from self._review_pages(response)
+        yield from self._page(response)
 
     def parse_reviews(self, response: Response) -> Iterator[ReviewItem | scrapy.Request]:
         self._inc("dramascore/pages/reviews")
+        yield from self._page(response)
+
+    def _page(self, response: Response) -> Iterator[ReviewItem | scrapy.Request]:
+        # Links first: the extractors share one parse of the page, and extracting the reviews edits it.
+        requests = list(self._review_pages(response))
         yield from self._reviews(response)
-        yield from self._review_pages(response)
+        yield from requests
 
     # --- helpers ----------------------------------------------------------------------------------------
 

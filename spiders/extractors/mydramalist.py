@@ -77,8 +77,29 @@ _BODY_CLASSES = frozenset({*_CLUTTER, *_RATING_CLASSES})
 # --- small helpers -----------------------------------------------------------------------------------------
 
 
-def _root(body: str | bytes):
-    """The document's root element, or None when lxml cannot build a tree at all."""
+# The last page parsed, for the spider's other questions about the same body object (block count, page links):
+# one parse per page instead of three. extract_reviews edits its tree, so it takes the tree out of the slot.
+_last: tuple[object, object] | None = None
+
+
+def _root(body: str | bytes, *, keep: bool = True):
+    """The document's root element, or None when lxml cannot build a tree at all.
+
+    The same body object asked again (``is``, not ``==``) gets the same tree, unless a caller took it
+    (``keep=False``: it is about to change the tree).
+    """
+    global _last
+    if _last is not None and _last[0] is body:
+        root = _last[1]
+        if not keep:
+            _last = None
+        return root
+    root = _parse(body)
+    _last = (body, root) if keep else None
+    return root
+
+
+def _parse(body: str | bytes):
     if isinstance(body, bytes):
         # MDL serves UTF-8; a wrong byte must not cost the whole page.
         body = body.decode("utf-8", errors="replace")
@@ -379,7 +400,7 @@ def review_block_count(body: str | bytes, url: str) -> int:
 
 def extract_reviews(body: str | bytes, url: str) -> list[ReviewItem]:
     """Raw reviews of a drama main page or one of its reviews pages, with the drama's fields on each."""
-    root = _root(body)
+    root = _root(body, keep=False)
     if root is None:
         return []
     blocks = _blocks(root)
