@@ -188,17 +188,19 @@ def _serve_demo(args) -> int:
     """After the demo crawl: the editors' page on the store it filled, with a token for this session."""
     import secrets
 
-    from aggregator.web.app import serve
+    from aggregator.web.app import listen, serve
 
     token = args.editor_token or secrets.token_urlsafe(12)
     config = cli_web.web_config(args.db, {"DRAMASCORE_EDITOR_TOKEN": token})
+    try:
+        sock = listen("127.0.0.1", args.web_port)
+    except OSError:
+        print(f"dramascore: port {args.web_port} is taken; serving the editor page on a free port", file=sys.stderr)
+        sock = listen("127.0.0.1", 0)
     print()
     print(f"Editor token for this demo: {token}  (sign in with it and your name to correct data)")
     try:
-        serve(config, "127.0.0.1", args.web_port, on_ready=lambda url: cli_web.announce(url, config))
-    except OSError as exc:
-        print(f"dramascore: cannot serve the editor page on port {args.web_port}: {exc}", file=sys.stderr)
-        return 1
+        serve(config, sock, on_ready=lambda url: cli_web.announce(url, config))
     except KeyboardInterrupt:
         pass
     return 0

@@ -42,7 +42,7 @@ def announce(url: str, config) -> None:
 
 
 def cmd_serve(args) -> int:
-    from aggregator.web.app import serve
+    from aggregator.web.app import listen, serve
 
     overrides = {}
     if args.editor_token:
@@ -51,7 +51,12 @@ def cmd_serve(args) -> int:
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"dramascore: serving on {args.host}: anyone who can reach it can read the data", file=sys.stderr)
     try:
-        serve(config, args.host, args.port, on_ready=lambda url: announce(url, config))
+        sock = listen(args.host, args.port)
+    except OSError as exc:
+        print(f"dramascore: cannot listen on {args.host}:{args.port}: {exc.strerror or exc} (try --port)", file=sys.stderr)
+        return 2
+    try:
+        serve(config, sock, on_ready=lambda url: announce(url, config))
     except KeyboardInterrupt:
         pass
     return 0

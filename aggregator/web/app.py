@@ -4,6 +4,7 @@ the editors' pages under ``/``; `serve` runs it with uvicorn (``dramascore serve
 from __future__ import annotations
 
 import secrets
+import socket
 from contextlib import asynccontextmanager
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -111,19 +112,34 @@ class RunningServer:
         self.stop()
 
 
-def serve(config: WebConfig, host: str = "127.0.0.1", port: int = 8766, *, on_ready=None) -> None:
-    """Serve the app in the foreground until Ctrl-C; `on_ready(url)` is called once it listens."""
+def listen(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on (host, port); OSError (port taken, address not ours) for the caller to report."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def serve(config: WebConfig, sock: socket.socket, *, on_ready=None) -> None:
+    """Serve the app on a listening socket (`listen`) in the foreground until Ctrl-C; `on_ready(url)` is called
+    once it accepts connections."""
     import uvicorn
 
-    server = uvicorn.Server(uvicorn.Config(create_app(config), host=host, port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(create_app(config), log_level="warning"))
     if on_ready is not None:
         original = server.startup
 
         async def startup(sockets=None):
             await original(sockets=sockets)
             if server.started:
-                bound = server.servers[0].sockets[0].getsockname()
+                bound = sock.getsockname()
                 on_ready(f"http://{bound[0]}:{bound[1]}")
 
         server.startup = startup
-    server.run()
+    server.run(sockets=[sock])
