@@ -53,9 +53,36 @@ def _parse_int(digits: str) -> int | None:
     return int(digits) if len(digits) <= _MAX_DIGITS else None
 
 
+# Deeper JSON is refused before parsing (as RecursionError, which callers already handle): json.loads would
+# recurse to Python's limit, and a garbage collection that runs finalizers at that depth breaks them
+# anywhere in the process. A 100-deep Reddit reply chain is 501 levels.
+MAX_JSON_DEPTH = 600
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+
+
+def json_too_deep(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
+    """True when `text` opens more than `limit` arrays/objects inside each other (strings ignored).
+
+    >>> json_too_deep("[" * 700 + "]" * 700), json_too_deep('{"a": "[[[["}')
+    (True, False)
+    """
+    if text.count("[") + text.count("{") <= limit:  # most documents: cannot be that deep
+        return False
+    depth = 0
+    for char in _NOT_BRACKET.sub("", _JSON_STRING.sub("", text)):
+        depth += 1 if char in "[{" else -1
+        if depth > limit:
+            return True
+    return False
+
+
 def load_json(text: str, *, strict: bool = True) -> Any:
-    """``json.loads`` for text from the web (raises ValueError / RecursionError as json.loads does)."""
+    """``json.loads`` for text from the web (raises ValueError / RecursionError as json.loads does; RecursionError
+    also, without recursing, for JSON nested deeper than MAX_JSON_DEPTH)."""
     text = text.lstrip("\ufeff")
+    if json_too_deep(text):
+        raise RecursionError(f"JSON nested more than {MAX_JSON_DEPTH} levels deep")
     try:
         value = json.loads(text, strict=strict)
     except ValueError as exc:

@@ -355,3 +355,15 @@ def test_reference_cycles_terminate():
 def test_any_json_ld_never_raises(data):
     items = extract_reviews(ld(json.dumps(data)), PAGE)
     assert all(isinstance(i, ReviewItem) and i.source_review_id for i in items)
+
+
+def test_json_deeper_than_the_limit_is_refused_before_parsing():
+    # json.loads would recurse to Python's limit, where a garbage collection breaks finalizers process-wide.
+    from spiders.extractors.limits import MAX_JSON_DEPTH, json_too_deep, load_json
+
+    assert json_too_deep("[" * (MAX_JSON_DEPTH + 1) + "]" * (MAX_JSON_DEPTH + 1))
+    assert not json_too_deep("[" * MAX_JSON_DEPTH + "]" * MAX_JSON_DEPTH)
+    assert not json_too_deep('["' + "[" * 5000 + '"]')  # brackets inside a string are text
+    assert load_json("[" * MAX_JSON_DEPTH + "]" * MAX_JSON_DEPTH) is not None
+    with pytest.raises(RecursionError, match="nested more than"):
+        load_json("[" * 5000 + "]" * 5000)
