@@ -19,7 +19,6 @@ from urllib.parse import parse_qsl, urljoin, urlsplit
 
 from extruct.jsonld import JsonLdExtractor
 from lxml import etree
-from parsel.csstranslator import HTMLTranslator
 
 from aggregator.items import Rating, ReviewItem
 from spiders.extractors import html_tree
@@ -86,13 +85,8 @@ def last_one(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
 
 
 _page_root = last_one(_root)
-_TRANSLATOR = HTMLTranslator()
-
-
-def _css(query: str) -> etree.XPath:
-    """A CSS query compiled once, translated as parsel translates it: ``_css("a::attr(href)")(root)`` -> the
-    href strings ``Selector(root=root).css("a::attr(href)").getall()`` gives."""
-    return etree.XPath(_TRANSLATOR.css_to_xpath(query), smart_strings=False)
+# CSS compiled once, translated as parsel translates it; drop_tree and string() as html_tree has them.
+_css = html_tree.css
 
 
 def _first(values: list):
@@ -157,7 +151,7 @@ def _inner_html(node: etree._Element, copy_first: bool = True) -> str:
     for query in _CLUTTER_QUERIES if _may_hold_clutter(root) else ():
         for element in query(root):
             if element.getparent() is not None:
-                _drop_tree(element)
+                html_tree.drop_tree(element)
     out = (root.text or "") + "".join(
         etree.tostring(child, encoding="unicode", method="html", with_tail=True) for child in root
     )
@@ -173,18 +167,6 @@ def _may_hold_clutter(root: etree._Element) -> bool:
         if classes and any(name in classes for name in _CLUTTER_CLASSES):
             return True
     return False
-
-
-def _drop_tree(element: etree._Element) -> None:
-    """lxml.html's ``drop_tree``: the element and its content go, the text after it stays."""
-    parent = element.getparent()
-    if element.tail:
-        previous = element.getprevious()
-        if previous is None:
-            parent.text = (parent.text or "") + element.tail
-        else:
-            previous.tail = (previous.tail or "") + element.tail
-    parent.remove(element)
 
 
 def review_item(*, title: str | None, drama: tuple[str | None, int | None], content: str | None, **fields) -> ReviewItem:
@@ -210,7 +192,7 @@ def review_item(*, title: str | None, drama: tuple[str | None, int | None], cont
 
 # --- HTML pages ---------------------------------------------------------------------------------------------
 
-_STRING = etree.XPath("string(.)", smart_strings=False)
+_STRING = html_tree.string_value
 _JSONLD_SCRIPTS = etree.XPath('//script[@type="application/ld+json"]')
 _JSONLD = JsonLdExtractor()
 _META = etree.XPath("//meta[@property=$name or @name=$name]/@content", smart_strings=False)
