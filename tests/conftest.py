@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -65,11 +67,11 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'test.db'}"
 
 
-@pytest.fixture
-def pg_url():
-    """A fresh, empty PostgreSQL schema per test on the local server; dropped afterwards."""
+@contextmanager
+def pg_schema(prefix: str) -> Iterator[str]:
+    """A fresh, empty PostgreSQL schema on the local server as a SQLAlchemy URL; dropped afterwards."""
     sqlalchemy = pytest.importorskip("sqlalchemy")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = sqlalchemy.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
@@ -78,7 +80,16 @@ def pg_url():
         admin.dispose()
         service_missing(f"PostgreSQL at {PG_ADMIN_URL}: {exc.orig}")
     sep = "&" if "?" in PG_ADMIN_URL else "?"
-    yield f"{PG_ADMIN_URL}{sep}options=-csearch_path%3D{schema}"
-    with admin.connect() as conn:
-        conn.execute(sqlalchemy.text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    try:
+        yield f"{PG_ADMIN_URL}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sqlalchemy.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def pg_url():
+    """A fresh, empty PostgreSQL schema per test on the local server; dropped afterwards."""
+    with pg_schema("t") as url:
+        yield url

@@ -10,15 +10,13 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import pytest
-import sqlalchemy
 from sqlalchemy.engine import make_url
 
 from aggregator.web.app import RunningServer, WebConfig, create_app
-from tests.conftest import PG_ADMIN_URL, service_missing
+from tests.conftest import pg_schema
 
 
 def crawl_demo(url: str, cwd: Path) -> None:
@@ -53,23 +51,9 @@ def demo_sqlite_url(tmp_path_factory) -> str:
 @pytest.fixture(scope="session")
 def demo_pg_url(tmp_path_factory):
     """SQLAlchemy URL of a PostgreSQL schema holding the crawled demo; dropped at the end of the session."""
-    schema = f"demo_{uuid.uuid4().hex[:12]}"
-    admin = sqlalchemy.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(sqlalchemy.text(f'CREATE SCHEMA "{schema}"'))
-    except sqlalchemy.exc.OperationalError as exc:
-        admin.dispose()
-        service_missing(f"PostgreSQL at {PG_ADMIN_URL}: {exc.orig}")
-    sep = "&" if "?" in PG_ADMIN_URL else "?"
-    url = f"{PG_ADMIN_URL}{sep}options=-csearch_path%3D{schema}"
-    try:
+    with pg_schema("demo") as url:
         crawl_demo(url, tmp_path_factory.mktemp("demo_pg"))
         yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sqlalchemy.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @pytest.fixture(scope="session", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
